@@ -26,7 +26,7 @@ export class ChartgraphError extends GraphQLError {
 export class UnauthenticatedError extends ChartgraphError {
   constructor() {
     // Never say which check failed: that would help an attacker probe.
-    super('Authentication required: send a valid bearer token', 'UNAUTHENTICATED');
+    super('Authentication required: send a valid bearer token', 'UNAUTHENTICATED', { http: { status: 401 } });
   }
 }
 

@@ -28,3 +28,41 @@ export type ClinicalType = (typeof CLINICAL_TYPES)[number];
 
 /** FHIR search parameters as ordered name/value pairs; a name may repeat (AND). */
 export type SearchParams = ReadonlyArray<readonly [name: string, value: string]>;
+
+/**
+ * What one FHIR source can do, read from its CapabilityStatement (`/metadata`) and
+ * overridden by the source's `capabilities` config.
+ */
+export interface SourceCapabilities {
+  fhirVersion?: string;
+  /** `software.name` and `software.version` from the CapabilityStatement. */
+  software?: string;
+  /** `patient=a,b,c` (comma = OR) is honoured; also used for `_id` and `identifier` OR lists. */
+  patientOrSearch: boolean;
+  /** POST `[type]/_search` is accepted. */
+  postSearch: boolean;
+  /** The largest `_count` the server honours. */
+  maxCount: number;
+  /** Resource types the server lists under `rest.resource`; empty when unknown. */
+  resourceTypes: string[];
+}
+
+/**
+ * One logical upstream call (a whole paged search, one read, one /metadata or token
+ * fetch), for metrics and the explain view. Holds no URLs or parameter values: they may
+ * carry patient identifiers.
+ */
+export interface UpstreamCall {
+  sourceId: string;
+  /** The resource type searched or read; `CapabilityStatement` for metadata, `''` for token. */
+  resourceType: string;
+  interaction: 'search' | 'read' | 'metadata' | 'token';
+  /** HTTP exchanges with a Bundle answer (search pages); 1 for a completed read, metadata or token. */
+  pages: number;
+  /** How many patients this call covers (OR-batched searches cover several). */
+  patients?: number;
+  /** The last HTTP status seen, if any answer came. */
+  status?: number;
+  outcome: 'ok' | 'error' | 'timeout' | 'rate_limited';
+  ms: number;
+}

@@ -1,0 +1,208 @@
+import { randomUUID } from 'node:crypto';
+import type { Prisma, PrismaClient } from './generated/client.js';
+
+/** A source patient linked into a unified patient. */
+export interface LinkRow {
+  unifiedId: string;
+  sourceId: string;
+  sourcePatientId: string;
+  method: string;
+  score: number | null;
+  createdAt: Date;
+}
+
+/** One source patient. */
+export interface SourcePatientKey {
+  sourceId: string;
+  sourcePatientId: string;
+}
+
+/** A source patient to link, with how it was matched. */
+export interface LinkRequest extends SourcePatientKey {
+  /** `identifier`, `demographic`, `manual`, ... */
+  method: string;
+  score?: number | null;
+}
+
+/** `${sourceId}/${sourcePatientId}`: the key of `findLinks`' map. */
+export function linkKey(record: SourcePatientKey): string {
+  return `${record.sourceId}/${record.sourcePatientId}`;
+}
+
+type Client = PrismaClient | Prisma.TransactionClient;
+
+// Postgres allows 65 535 bind parameters per statement; stay well below.
+const MAX_IDS_PER_QUERY = 20_000;
+// Deadlocks and serialization failures are worth one more try; Prisma maps both to P2034.
+const RETRYABLE = /P2034|40P01|40001|deadlock|could not serialize/i;
+const ATTEMPTS = 3;
+
+/**
+ * The master patient index: links between source patients (one EHR's patient id) and the
+ * unified ids chartgraph hands out. Every method is one round trip where the data allows.
+ */
+export class PatientIndex {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  /** The links of these source patients, keyed by `linkKey`; unlinked ones are absent. One query. */
+  async findLinks(records: readonly SourcePatientKey[]): Promise<Map<string, LinkRow>> {
+    return readLinks(this.prisma, records);
+  }
+
+  /**
+   * Every source patient linked into each unified id, oldest link first. Every requested id is
+   * in the map (an empty list when nothing links to it). One query: fit for a DataLoader batch.
+   */
+  async linksForUnified(unifiedIds: readonly string[]): Promise<Map<string, LinkRow[]>> {
+    const result = new Map<string, LinkRow[]>();
+    const ids = [...new Set(unifiedIds)].filter(isUuid);
+    for (const id of unifiedIds) result.set(id, []);
+    if (ids.length === 0) return result;
+    const rows = await this.prisma.patientLink.findMany({
+      where: { unifiedId: { in: ids } },
+      orderBy: [{ createdAt: 'asc' }, { sourceId: 'asc' }, { sourcePatientId: 'asc' }],
+    });
+    for (const row of rows) result.get(row.unifiedId)?.push(toLinkRow(row));
+    return result;
+  }
+
+  /**
+   * Puts these source patients in one unified patient and returns its id.
+   *
+   * - None linked yet: a new unified patient gets them all.
+   * - Some already linked: the unlinked ones join the unified patient of the oldest existing
+   *   link. When the records already belong to two or more unified patients, those other
+   *   links stay as they are: this never merges unified patients silently (merging is an
+   *   audited admin action).
+   *
+   * Safe under concurrency: links are inserted with ON CONFLICT DO NOTHING against the
+   * (sourceId, sourcePatientId) key, in key order (no deadlocks); a caller that created a new
+   * unified patient but lost some records to a concurrent caller moves its own new links to
+   * the winner's unified patient and drops its own, so racing callers agree on one id.
+   */
+  async linkRecords(records: readonly LinkRequest[]): Promise<string> {
+    if (records.length === 0) throw new TypeError('linkRecords needs at least one record');
+    const unique = new Map<string, LinkRequest>();
+    for (const r of records) if (!unique.has(linkKey(r))) unique.set(linkKey(r), r);
+    const sorted = [...unique.values()].sort((a, b) => compare(a.sourceId, b.sourceId) || compare(a.sourcePatientId, b.sourcePatientId));
+
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.prisma.$transaction((tx) => linkInTransaction(tx, sorted), { maxWait: 10_000, timeout: 20_000 });
+      } catch (error) {
+        if (attempt >= ATTEMPTS || !RETRYABLE.test(errorText(error))) throw error;
+      }
+    }
+  }
+}
+
+async function linkInTransaction(tx: Prisma.TransactionClient, records: readonly LinkRequest[]): Promise<string> {
+  const existing = await readLinks(tx, records);
+  const missing = records.filter((r) => !existing.has(linkKey(r)));
+  let target: string;
+  const created = existing.size === 0;
+  if (created) {
+    target = randomUUID();
+    await tx.unifiedPatient.create({ data: { id: target } });
+  } else {
+    target = oldest([...existing.values()]).unifiedId;
+  }
+  if (missing.length === 0) return target;
+
+  const { count } = await tx.patientLink.createMany({
+    data: missing.map((r) => ({
+      sourceId: r.sourceId,
+      sourcePatientId: r.sourcePatientId,
+      unifiedId: target,
+      method: r.method,
+      score: r.score ?? null,
+    })),
+    skipDuplicates: true,
+  });
+  // Every insert landed: no concurrent caller took any of these records.
+  if (count === missing.length || !created) return target;
+
+  // A concurrent caller linked some of them first (its rows are committed and visible now,
+  // at READ COMMITTED). Nobody else can see our new unified patient yet, so move our links
+  // to theirs and drop ours.
+  const after = await readLinks(tx, records);
+  const theirs = [...after.values()].filter((l) => l.unifiedId !== target);
+  if (theirs.length === 0) return target;
+  const winner = oldest(theirs).unifiedId;
+  await tx.patientLink.updateMany({ where: { unifiedId: target }, data: { unifiedId: winner } });
+  await tx.unifiedPatient.delete({ where: { id: target } });
+  return winner;
+}
+
+async function readLinks(client: Client, records: readonly SourcePatientKey[]): Promise<Map<string, LinkRow>> {
+  const result = new Map<string, LinkRow>();
+  if (records.length === 0) return result;
+  const bySource = new Map<string, Set<string>>();
+  for (const r of records) {
+    let ids = bySource.get(r.sourceId);
+    if (!ids) bySource.set(r.sourceId, (ids = new Set()));
+    ids.add(r.sourcePatientId);
+  }
+  // One query unless the batch is huge (a population sync); then one per slice.
+  const slices: { sourceId: string; ids: string[] }[][] = [[]];
+  let size = 0;
+  for (const [sourceId, ids] of bySource) {
+    const all = [...ids];
+    for (let i = 0; i < all.length; i += MAX_IDS_PER_QUERY) {
+      const part = all.slice(i, i + MAX_IDS_PER_QUERY);
+      if (size + part.length > MAX_IDS_PER_QUERY) {
+        slices.push([]);
+        size = 0;
+      }
+      slices[slices.length - 1].push({ sourceId, ids: part });
+      size += part.length;
+    }
+  }
+  for (const slice of slices) {
+    const rows = await client.patientLink.findMany({
+      where: { OR: slice.map((s) => ({ sourceId: s.sourceId, sourcePatientId: { in: s.ids } })) },
+    });
+    for (const row of rows) result.set(linkKey(row), toLinkRow(row));
+  }
+  return result;
+}
+
+function toLinkRow(row: {
+  unifiedId: string;
+  sourceId: string;
+  sourcePatientId: string;
+  method: string;
+  score: number | null;
+  createdAt: Date;
+}): LinkRow {
+  return {
+    unifiedId: row.unifiedId,
+    sourceId: row.sourceId,
+    sourcePatientId: row.sourcePatientId,
+    method: row.method,
+    score: row.score,
+    createdAt: row.createdAt,
+  };
+}
+
+function oldest(links: readonly LinkRow[]): LinkRow {
+  return links.reduce((best, l) => {
+    const d = l.createdAt.getTime() - best.createdAt.getTime();
+    return d < 0 || (d === 0 && l.unifiedId < best.unifiedId) ? l : best;
+  });
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+// The column is a Postgres uuid: a malformed id would fail the whole batch, so it is simply
+// not found.
+function isUuid(id: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
+}
+
+function errorText(error: unknown): string {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  return `${String(e?.code ?? '')} ${String(e?.message ?? '')}`;
+}

@@ -1,0 +1,302 @@
+import pLimit, { type LimitFunction } from 'p-limit';
+import { UpstreamError } from '../../errors/errors.js';
+import type { FhirSourceConfig } from '../../config/config.schema.js';
+import type { Bundle, FhirResource, SearchParams, SourceCapabilities, UpstreamCall } from './fhir-types.js';
+import { fallbackCapabilities, readCapabilities } from './capabilities.js';
+import { buildSearchQuery } from './search-params.js';
+import { SmartTokenProvider } from './smart-auth.js';
+import {
+  callOutcome,
+  deadlineSignal,
+  errorStatus,
+  isObject,
+  raceAbort,
+  statusError,
+  summariseOutcome,
+  toUpstreamError,
+  tryParseJson,
+  type HttpResult,
+} from './upstream-http.js';
+
+/** Options of {@link FhirClient}. */
+export interface FhirClientOptions {
+  /** The fetch to use (defaults to the global one). */
+  fetch?: typeof fetch;
+  /** Told once per logical call: a whole paged search, a read, a /metadata or token fetch. */
+  onCall?: (call: UpstreamCall) => void;
+  /** Clock (ms since epoch) for the token and capabilities caches; tests move it. */
+  now?: () => number;
+  /** Pages one search may follow, per patient it covers (default {@link DEFAULT_MAX_PAGES_PER_PATIENT}). */
+  maxPagesPerPatient?: number;
+  /** After a failed /metadata, how long the fallback capabilities are used before asking again (default 30 s). */
+  capabilitiesRetryMs?: number;
+}
+
+/** Options of one search. */
+export interface SearchOptions {
+  /** The caller's signal; combined with the source's `timeoutMs`. */
+  signal?: AbortSignal;
+  /** How many patients this search covers (OR lists), for the page guard and metrics. */
+  patients?: number;
+}
+
+/**
+ * The page guard: one search follows at most this many `next` links per patient it
+ * covers (so an OR search over 20 patients may follow 2,000). Beyond that the search
+ * fails rather than returning a truncated list that would be cached as complete.
+ * With the default page size of 100 that is 10,000 resources per patient per type.
+ */
+export const DEFAULT_MAX_PAGES_PER_PATIENT = 100;
+
+const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+const JSON_TYPES = /^application\/(fhir\+json|json|json\+fhir)\b/i;
+
+/**
+ * A FHIR R4 REST client for one source: capabilities, paged search, read, auth, deadline
+ * and a per-source concurrency cap. Long-lived (one per source per process); it holds the
+ * token cache, the capabilities memo and the concurrency limiter, and no per-request state.
+ */
+export class FhirClient {
+  readonly sourceId: string;
+  private readonly base: string;
+  private readonly fetchFn: typeof fetch;
+  private readonly limit: LimitFunction;
+  private readonly tokens: SmartTokenProvider | undefined;
+  private readonly now: () => number;
+  private capabilities: Promise<SourceCapabilities> | undefined;
+  private capabilitiesRetryAt = 0;
+
+  constructor(
+    readonly source: FhirSourceConfig,
+    private readonly opts: FhirClientOptions = {},
+  ) {
+    this.sourceId = source.id;
+    this.base = source.baseUrl.replace(/\/+$/, '');
+    this.fetchFn = opts.fetch ?? fetch;
+    this.now = opts.now ?? Date.now;
+    this.limit = pLimit(source.maxConcurrency);
+    this.tokens =
+      source.auth.type === 'smart-backend'
+        ? new SmartTokenProvider(source.id, source.auth, {
+            fetch: this.fetchFn,
+            now: this.now,
+            timeoutMs: source.timeoutMs,
+            onCall: opts.onCall,
+          })
+        : undefined;
+  }
+
+  /**
+   * The source's capabilities from `GET [base]/metadata`, with config overrides applied.
+   * Memoised; when /metadata fails the safe fallback is used and /metadata is asked again
+   * after `capabilitiesRetryMs`, so one bad moment does not stick for the process's life.
+   */
+  getCapabilities(): Promise<SourceCapabilities> {
+    if (!this.capabilities || this.now() >= this.capabilitiesRetryAt) {
+      this.capabilitiesRetryAt = Number.POSITIVE_INFINITY;
+      this.capabilities = this.fetchCapabilities();
+    }
+    return this.capabilities;
+  }
+
+  private async fetchCapabilities(): Promise<SourceCapabilities> {
+    const started = performance.now();
+    // Half the source deadline: a hanging /metadata must leave time for the search that
+    // waits on it to go ahead with the fallback.
+    const signal = AbortSignal.timeout(Math.max(1, Math.floor(this.source.timeoutMs / 2)));
+    let status: number | undefined;
+    try {
+      // The CapabilityStatement is public (SMART App Launch requires it without auth).
+      const res = await this.exchange(new URL(`${this.base}/metadata`), signal, { auth: false });
+      status = res.status;
+      if (res.status < 200 || res.status > 299) throw statusError(this.sourceId, res);
+      const statement = this.parseResource(res);
+      if (statement.resourceType !== 'CapabilityStatement') {
+        throw new UpstreamError(this.sourceId, 'UPSTREAM_UNAVAILABLE', { status, reason: `metadata is a ${statement.resourceType}` });
+      }
+      this.report({ resourceType: 'CapabilityStatement', interaction: 'metadata', pages: 1, status, outcome: 'ok' }, started);
+      return readCapabilities(this.source, statement);
+    } catch (err) {
+      const upstream = toUpstreamError(this.sourceId, err, signal);
+      this.report(
+        { resourceType: 'CapabilityStatement', interaction: 'metadata', pages: 0, status: status ?? errorStatus(upstream), outcome: callOutcome(upstream) },
+        started,
+      );
+      this.capabilitiesRetryAt = this.now() + (this.opts.capabilitiesRetryMs ?? 30_000);
+      return fallbackCapabilities(this.source);
+    }
+  }
+
+  /**
+   * The first-page URL of a search, as {@link search} sends it: `[base]/[type]?params&_count=n`
+   * with n = min(pageSize, maxCount). Any `_count` in `params` is replaced. Exposed so
+   * that OR-list batching can cut chunks against the real URL length.
+   */
+  searchUrl(resourceType: string, params: SearchParams, capabilities: SourceCapabilities): string {
+    const count = Math.min(this.source.pageSize, capabilities.maxCount);
+    const query = buildSearchQuery([...params.filter(([name]) => name !== '_count'), ['_count', String(count)]]);
+    return `${this.base}/${resourceType}?${query}`;
+  }
+
+  /**
+   * Searches `resourceType` and follows `Bundle.link[rel=next]` to the end. Returns the
+   * entries whose `search.mode` is `match` (or absent). Values in `params` must already
+   * be FHIR-escaped where they come from users. Rejects with an UpstreamError.
+   */
+  async search(resourceType: string, params: SearchParams, opts: SearchOptions = {}): Promise<FhirResource[]> {
+    const started = performance.now();
+    const signal = deadlineSignal(this.source.timeoutMs, opts.signal);
+    const maxPages = (this.opts.maxPagesPerPatient ?? DEFAULT_MAX_PAGES_PER_PATIENT) * Math.max(1, opts.patients ?? 1);
+    let pages = 0;
+    let status: number | undefined;
+    const base = { resourceType, interaction: 'search' as const, ...(opts.patients !== undefined && { patients: opts.patients }) };
+    try {
+      const capabilities = await raceAbort(this.getCapabilities(), signal);
+      let url = new URL(this.searchUrl(resourceType, params, capabilities));
+      const seen = new Set<string>();
+      const results: FhirResource[] = [];
+      for (;;) {
+        seen.add(url.href);
+        const res = await this.exchange(url, signal);
+        status = res.status;
+        const bundle = this.expectBundle(res);
+        pages++;
+        for (const entry of bundle.entry ?? []) {
+          const mode = entry.search?.mode;
+          if (entry.resource && (mode === undefined || mode === 'match')) results.push(entry.resource);
+        }
+        const next = bundle.link?.find((l) => l.relation === 'next')?.url;
+        if (!next) break;
+        if (pages >= maxPages) {
+          throw new UpstreamError(this.sourceId, 'UPSTREAM_UNAVAILABLE', { status, reason: `search has more than ${maxPages} pages` });
+        }
+        url = this.resolveNext(next, seen);
+      }
+      this.report({ ...base, pages, status, outcome: 'ok' }, started);
+      return results;
+    } catch (err) {
+      const upstream = toUpstreamError(this.sourceId, err, signal);
+      this.report({ ...base, pages, status: status ?? errorStatus(upstream), outcome: callOutcome(upstream) }, started);
+      throw upstream;
+    }
+  }
+
+  /** Reads one resource; null when the server says 404 or 410, or the id cannot be a FHIR id. */
+  async read(resourceType: string, id: string, opts: { signal?: AbortSignal } = {}): Promise<FhirResource | null> {
+    // An id like `..` would walk the URL out of the resource type; no FHIR id looks like that.
+    if (!FHIR_ID.test(id)) return null;
+    const started = performance.now();
+    const signal = deadlineSignal(this.source.timeoutMs, opts.signal);
+    let status: number | undefined;
+    try {
+      const res = await this.exchange(new URL(`${this.base}/${resourceType}/${id}`), signal);
+      status = res.status;
+      let resource: FhirResource | null;
+      if (res.status === 404 || res.status === 410) {
+        resource = null;
+      } else {
+        if (res.status < 200 || res.status > 299) throw statusError(this.sourceId, res);
+        resource = this.parseResource(res);
+        if (resource.resourceType !== resourceType) throw this.unexpected(resource, status);
+      }
+      this.report({ resourceType, interaction: 'read', pages: 1, status, outcome: 'ok', patients: 1 }, started);
+      return resource;
+    } catch (err) {
+      const upstream = toUpstreamError(this.sourceId, err, signal);
+      this.report({ resourceType, interaction: 'read', pages: 0, status: status ?? errorStatus(upstream), outcome: callOutcome(upstream), patients: 1 }, started);
+      throw upstream;
+    }
+  }
+
+  /**
+   * One HTTP exchange with the source: auth header, a slot under `maxConcurrency`, the
+   * body read in full. The place where retries and the circuit breaker will wrap. A 401
+   * with SMART auth drops the cached token and tries once more with a fresh one.
+   */
+  private async exchange(url: URL, signal: AbortSignal, opts: { auth?: boolean } = {}): Promise<HttpResult> {
+    const useAuth = opts.auth ?? true;
+    let token = useAuth ? await this.accessToken(signal) : undefined;
+    let res = await this.send(url, token, signal);
+    if (res.status === 401 && this.tokens && token !== undefined) {
+      this.tokens.invalidate(token);
+      token = await this.accessToken(signal);
+      res = await this.send(url, token, signal);
+    }
+    return res;
+  }
+
+  private async accessToken(signal: AbortSignal): Promise<string | undefined> {
+    const auth = this.source.auth;
+    if (auth.type === 'bearer') return auth.token;
+    if (this.tokens) return this.tokens.getToken(signal);
+    return undefined;
+  }
+
+  private send(url: URL, token: string | undefined, signal: AbortSignal): Promise<HttpResult> {
+    const headers: Record<string, string> = { accept: 'application/fhir+json' };
+    if (token !== undefined) headers.authorization = `Bearer ${token}`;
+    // The race lets a deadline end the wait for a slot, not only the exchange itself.
+    return raceAbort(
+      this.limit(async () => {
+        signal.throwIfAborted();
+        const res = await this.fetchFn(url, { method: 'GET', headers, signal });
+        return { status: res.status, headers: res.headers, body: await res.text() };
+      }),
+      signal,
+    );
+  }
+
+  /**
+   * Follows a next link exactly as the server wrote it (absolute, or relative to the base).
+   * It must stay on the source's origin: the access token goes with it.
+   */
+  private resolveNext(next: string, seen: Set<string>): URL {
+    let url: URL;
+    try {
+      url = new URL(next, `${this.base}/`);
+    } catch {
+      throw new UpstreamError(this.sourceId, 'UPSTREAM_UNAVAILABLE', { reason: 'next link is not a URL' });
+    }
+    if (url.origin !== new URL(this.base).origin) {
+      throw new UpstreamError(this.sourceId, 'UPSTREAM_UNAVAILABLE', { reason: 'next link leaves the source origin' });
+    }
+    if (seen.has(url.href)) throw new UpstreamError(this.sourceId, 'UPSTREAM_UNAVAILABLE', { reason: 'next links loop' });
+    return url;
+  }
+
+  /** A searchset Bundle from a 2xx answer; anything else is the source being unavailable. */
+  private expectBundle(res: HttpResult): Bundle {
+    if (res.status < 200 || res.status > 299) throw statusError(this.sourceId, res);
+    const resource = this.parseResource(res);
+    if (resource.resourceType !== 'Bundle') throw this.unexpected(resource, res.status);
+    return resource as Bundle;
+  }
+
+  private parseResource(res: HttpResult): FhirResource {
+    const type = res.headers.get('content-type');
+    if (type !== null && !JSON_TYPES.test(type)) {
+      throw new UpstreamError(this.sourceId, 'UPSTREAM_UNAVAILABLE', { status: res.status, reason: 'answer is not JSON' });
+    }
+    const parsed = tryParseJson(res.body);
+    if (!isObject(parsed) || typeof parsed.resourceType !== 'string') {
+      throw new UpstreamError(this.sourceId, 'UPSTREAM_UNAVAILABLE', { status: res.status, reason: 'malformed JSON or not a FHIR resource' });
+    }
+    return parsed as unknown as FhirResource;
+  }
+
+  private unexpected(resource: FhirResource, status: number): UpstreamError {
+    // Some servers answer 200 with an OperationOutcome (e.g. an unknown parameter under
+    // strict handling); that is a failure, not an empty result.
+    return new UpstreamError(this.sourceId, 'UPSTREAM_UNAVAILABLE', {
+      status,
+      outcome: summariseOutcome(resource),
+      reason: `expected a different resource, got ${resource.resourceType}`,
+    });
+  }
+
+  private report(call: Omit<UpstreamCall, 'sourceId' | 'ms'>, started: number): void {
+    if (!this.opts.onCall) return;
+    const { status, ...rest } = call;
+    this.opts.onCall({ sourceId: this.sourceId, ...rest, ...(status !== undefined && { status }), ms: performance.now() - started });
+  }
+}

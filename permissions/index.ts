@@ -1,0 +1,46 @@
+import { deny, shield, type IRules } from 'graphql-shield';
+import { ForbiddenError } from '../errors/errors.js';
+import { clinicalPermissions } from './clinical.js';
+import { patientPermissions } from './patient.js';
+import { sourcePermissions } from './sources.js';
+
+type RuleMap = Record<string, unknown>;
+
+/** Merges the per-area rule maps; two areas naming the same field is a mistake, not an override. */
+export function mergeRuleMaps(...maps: Record<string, RuleMap | unknown>[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const map of maps) {
+    for (const [type, rules] of Object.entries(map)) {
+      const existing = out[type];
+      if (existing === undefined) {
+        out[type] = rules;
+      } else if (isFieldMap(existing) && isFieldMap(rules)) {
+        for (const field of Object.keys(rules)) {
+          if (field in existing) throw new Error(`permission for ${type}.${field} is declared twice`);
+        }
+        out[type] = { ...existing, ...rules };
+      } else {
+        throw new Error(`permission for type ${type} is declared twice`);
+      }
+    }
+  }
+  return out;
+}
+
+function isFieldMap(value: unknown): value is RuleMap {
+  return typeof value === 'object' && value !== null && value.constructor === Object;
+}
+
+/** Every field rule of the schema, by type then field (or one rule for a whole type). */
+export const ruleTree = mergeRuleMaps(patientPermissions, clinicalPermissions, sourcePermissions);
+
+/** The graphql-shield middleware: anything without a rule is denied. */
+export function buildPermissions() {
+  return shield(ruleTree as IRules, {
+    fallbackRule: deny,
+    fallbackError: () => new ForbiddenError(),
+    // Our own typed errors (UPSTREAM_*, BAD_USER_INPUT, ...) pass through unchanged;
+    // formatError masks anything else.
+    allowExternalErrors: true,
+  });
+}

@@ -1,0 +1,112 @@
+import type { GraphQLResolveInfo } from 'graphql';
+import type { SearchParams } from '../datasources/fhir/fhir-types.js';
+import { parseToken, tokenParam, escapeSearchValue } from '../datasources/fhir/search-params.js';
+import { UpstreamError } from '../errors/errors.js';
+import type { ClinicalItem } from '../schema/clinical.types.js';
+import type { CodeableConcept, Provenance } from '../schema/common.types.js';
+import type { ConnectionShape } from '../schema/connection.types.js';
+import type { ClinicalFilters } from './clinical-args.js';
+import type { ClinicalKind } from './clinical-kinds.js';
+import type { RequestContext } from './context.js';
+import type { Unprovenanced } from './fhir-mapping.js';
+import { paginate, type PageArgs } from './pagination.js';
+import { pathOf } from './partial-errors.js';
+import type { PatientView } from './patient-view.js';
+
+/** FHIR search parameters for the filters, every user value escaped. */
+export function searchParamsFor(kind: ClinicalKind<object>, f: ClinicalFilters): SearchParams {
+  const params: [string, string][] = [];
+  const token = (v: string) => {
+    const t = parseToken(v);
+    return tokenParam(t.system, t.code);
+  };
+  if (f.code && kind.params.code) params.push([kind.params.code, token(f.code)]);
+  if (f.category && kind.params.category) params.push([kind.params.category, token(f.category)]);
+  if (f.clinicalStatus && kind.params.clinicalStatus) params.push([kind.params.clinicalStatus, escapeSearchValue(f.clinicalStatus)]);
+  if (f.status && kind.params.status) params.push([kind.params.status, escapeSearchValue(f.status)]);
+  if (f.since && kind.params.since) params.push([kind.params.since, `ge${f.since}`]);
+  return params;
+}
+
+function conceptMatches(concepts: readonly (CodeableConcept | null | undefined)[], filter: string): boolean {
+  const { system, code } = parseToken(filter);
+  return concepts.some((c) =>
+    c?.coding.some((x) => x.code === code && (system === undefined || (system === '' ? !x.system : x.system === system))),
+  );
+}
+
+/**
+ * Whether an item passes the filters. The same filters went to the source as search
+ * parameters; checking again here keeps answers right when a source ignores a parameter.
+ * Dates compare at day precision, so a source's own time-zone reading of `since` is never
+ * second-guessed within the day.
+ */
+function passes<T extends object>(kind: ClinicalKind<T>, item: Unprovenanced<T>, f: ClinicalFilters): boolean {
+  if (f.code && !conceptMatches(kind.codes(item), f.code)) return false;
+  if (f.category && kind.categories && !conceptMatches(kind.categories(item), f.category)) return false;
+  if (f.clinicalStatus && kind.status && kind.status(item) !== f.clinicalStatus) return false;
+  if (f.status && kind.status && kind.status(item) !== f.status) return false;
+  if (f.since) {
+    const date = kind.date(item);
+    if (!date || date.slice(0, 10) < f.since.slice(0, 10)) return false;
+  }
+  return true;
+}
+
+/**
+ * One clinical connection of one patient: the same search in every linked source (batched
+ * with every other patient of the request by the loaders), mapped, filtered, with items
+ * that several sources report merged into one carrying every provenance, newest first.
+ * A failing source costs only its own items: the rest is returned and the failure is
+ * reported as a partial error at this field's path.
+ */
+export async function loadClinicalConnection<T extends ClinicalItem>(
+  ctx: RequestContext,
+  patient: PatientView,
+  kind: ClinicalKind<Unprovenanced<T>>,
+  args: PageArgs & ClinicalFilters,
+  info: GraphQLResolveInfo,
+): Promise<ConnectionShape<T>> {
+  const params = searchParamsFor(kind as ClinicalKind<object>, args);
+  const perRecord = await Promise.all(
+    patient.records.map(async (record) => {
+      try {
+        const result = await ctx.loaders.resources(record.sourceId, kind.resourceType, params).load(record.sourcePatientId);
+        return { record, result };
+      } catch (err) {
+        if (!(err instanceof UpstreamError)) throw err;
+        ctx.partialErrors.add(err, pathOf(info.path));
+        return null;
+      }
+    }),
+  );
+
+  const merged = new Map<string, { item: Unprovenanced<T>; provenance: Provenance[]; id: string }>();
+  for (const entry of perRecord) {
+    if (!entry) continue;
+    const { record, result } = entry;
+    const source = ctx.services.sourceRef(record.sourceId);
+    for (const resource of result.resources) {
+      const item = kind.map(resource) as Unprovenanced<T>;
+      if (!passes(kind, item, args)) continue;
+      const provenance: Provenance = {
+        source,
+        sourceResourceId: resource.id ?? '',
+        fetchedAt: result.fetchedAt.toISOString(),
+        stale: result.stale,
+      };
+      const key = JSON.stringify(kind.identity(item));
+      const seen = merged.get(key);
+      if (seen) seen.provenance.push(provenance);
+      else merged.set(key, { item, provenance: [provenance], id: `${record.sourceId}/${kind.resourceType}/${resource.id ?? ''}` });
+    }
+  }
+
+  const items = [...merged.values()].map(({ item, provenance, id }) => ({ ...item, id, provenance }) as unknown as T);
+  const dated = items.map((node) => ({ node, date: kind.date(node as unknown as Unprovenanced<T>) ?? '' }));
+  dated.sort((a, b) => (a.date === b.date ? (a.node.id < b.node.id ? -1 : 1) : a.date < b.date ? 1 : -1));
+  return paginate(
+    dated.map((d) => d.node),
+    args,
+  );
+}

@@ -1,0 +1,54 @@
+import type { Logger } from 'pino';
+import type { ChartgraphConfig } from '../config/config.schema.js';
+import type { PatientIndex } from '../datasources/cache/patient-index.js';
+import type { SearchCache } from '../datasources/cache/search-cache.js';
+import type { FhirClient } from '../datasources/fhir/fhir-client.js';
+import { createLoaders, type Loaders } from '../datasources/loaders.js';
+import type { SourceHealth } from '../datasources/source-health.js';
+import { PatientDirectory } from '../identity/patient-directory.js';
+import type { Principal } from '../permissions/roles.js';
+import type { SourceRef } from '../schema/common.types.js';
+import { PartialErrors } from './partial-errors.js';
+
+/** Long-lived parts shared by every request of one gateway process. */
+export interface GatewayServices {
+  config: ChartgraphConfig;
+  /** One client per FHIR source, in config order. */
+  clients: ReadonlyMap<string, FhirClient>;
+  index: PatientIndex;
+  searchCache?: SearchCache;
+  health: SourceHealth;
+  logger: Logger;
+}
+
+/** Everything one GraphQL request sees. Built fresh per request by {@link createRequestContext}. */
+export interface RequestContext {
+  requestId: string;
+  principal: Principal;
+  logger: Logger;
+  services: GatewayServices & { sourceRef(id: string): SourceRef };
+  /** Per-request DataLoaders: batching and de-duplication live and die with the request. */
+  loaders: Loaders;
+  patients: PatientDirectory;
+  partialErrors: PartialErrors;
+}
+
+/** The one context factory: the HTTP server and the tests both build contexts here. */
+export function createRequestContext(services: GatewayServices, request: { principal: Principal; requestId: string }): RequestContext {
+  const loaders = createLoaders({ clients: services.clients, cache: services.searchCache });
+  const names = new Map(services.config.sources.map((s) => [s.id, { id: s.id, name: s.name ?? s.id }]));
+  return {
+    requestId: request.requestId,
+    principal: request.principal,
+    logger: services.logger.child({ requestId: request.requestId }),
+    services: { ...services, sourceRef: (id) => names.get(id) ?? { id, name: id } },
+    loaders,
+    patients: new PatientDirectory({
+      loaders,
+      index: services.index,
+      sourceIds: [...services.clients.keys()],
+      strongIdentifierSystems: services.config.identity.strongIdentifierSystems,
+    }),
+    partialErrors: new PartialErrors(),
+  };
+}

@@ -1,0 +1,50 @@
+import { ArgsType, Field, Int } from 'type-graphql';
+import type { ConnectionShape } from '../schema/connection.types.js';
+import { BadUserInputError } from '../errors/errors.js';
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 1000;
+
+@ArgsType()
+export class PageArgs {
+  @Field(() => Int, { nullable: true, description: `How many items to return (default ${DEFAULT_PAGE_SIZE}, at most ${MAX_PAGE_SIZE}).` })
+  first?: number | null;
+
+  @Field(() => String, { nullable: true, description: 'Return the items after this cursor (a previous page’s `pageInfo.endCursor`).' })
+  after?: string | null;
+}
+
+const CURSOR_PREFIX = 'cg:';
+
+function encodeCursor(offset: number): string {
+  return Buffer.from(`${CURSOR_PREFIX}${offset}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): number {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const offset = text.startsWith(CURSOR_PREFIX) ? Number(text.slice(CURSOR_PREFIX.length)) : NaN;
+  if (!Number.isInteger(offset) || offset < 0) throw new BadUserInputError('`after` is not a cursor this API gave out', { argument: 'after' });
+  return offset;
+}
+
+/** Cuts one Relay page out of a complete, ordered list. Cursors are positions in that list. */
+export function paginate<T>(items: readonly T[], args: PageArgs): ConnectionShape<T> {
+  const first = args.first ?? DEFAULT_PAGE_SIZE;
+  if (first < 0 || first > MAX_PAGE_SIZE) {
+    throw new BadUserInputError(`\`first\` must be between 0 and ${MAX_PAGE_SIZE}`, { argument: 'first' });
+  }
+  const start = args.after ? decodeCursor(args.after) + 1 : 0;
+  const page = items.slice(start, start + first);
+  const edges = page.map((node, i) => ({ cursor: encodeCursor(start + i), node }));
+  return {
+    totalCount: items.length,
+    nodes: page,
+    edges,
+    pageInfo: {
+      hasNextPage: start + page.length < items.length,
+      hasPreviousPage: start > 0,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+  };
+}

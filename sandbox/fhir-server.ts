@@ -1,0 +1,347 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { FhirResource } from '../datasources/fhir/fhir-types.js';
+import { buildCapabilityStatement } from './capability.js';
+import { FaultInjector, type FaultRule } from './faults.js';
+import type { FhirStore } from './fhir-store.js';
+import { BodyTooLargeError, readBody, sleep } from './http-util.js';
+import { operationOutcome } from './outcome.js';
+import type { EhrProfile } from './profiles.js';
+import { RequestLog, type RecordedRequest } from './request-log.js';
+import { isServedType } from './search-params.js';
+import { SearchInputError } from './search-values.js';
+import { scopesAllow, SMART_ASSERTION_ALGS, type IssuedToken } from './smart-token-server.js';
+
+const FHIR_JSON = 'application/fhir+json; charset=utf-8';
+const PAGE_PARAM = '_getpages';
+const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
+
+/** Options for {@link SimulatedEhr.start}. */
+export interface SimulatedEhrOptions {
+  id: string;
+  name: string;
+  store: FhirStore;
+  /** Read on every request: changing its fields changes behaviour at once. */
+  profile: EhrProfile;
+  host?: string;
+  /** 0: a random free port. */
+  port?: number;
+  /** Path of the FHIR base on the server. Default `/fhir/R4`. */
+  basePath?: string;
+  /** Token endpoint advertised in `/metadata` and SMART discovery. */
+  tokenUrl?: string;
+  /** Checks a bearer token; required when the profile requires auth. */
+  validateToken?: (token: string) => IssuedToken | undefined;
+}
+
+/** The state carried by a `next` link: the search as applied and where the page starts. */
+interface PageState {
+  t: string;
+  p: Array<[string, string]>;
+  o: number;
+}
+
+/**
+ * One simulated EHR: a FHIR R4 JSON server over an in-memory store, with the profile's
+ * capabilities, optional SMART bearer auth, injectable faults and a log of requests.
+ */
+export class SimulatedEhr {
+  readonly id: string;
+  readonly name: string;
+  readonly profile: EhrProfile;
+  /** FHIR base URL, e.g. `http://127.0.0.1:41234/fhir/R4`. */
+  baseUrl = '';
+  readonly requests = new RequestLog();
+  private readonly faults = new FaultInjector();
+  private readonly store: FhirStore;
+  private readonly basePath: string;
+  private readonly host: string;
+  private port = 0;
+  private server: Server;
+  private listening = false;
+  private closed = false;
+  private readonly sockets = new Set<Socket>();
+  private readonly opts: SimulatedEhrOptions;
+
+  private constructor(opts: SimulatedEhrOptions) {
+    this.opts = opts;
+    this.id = opts.id;
+    this.name = opts.name;
+    this.profile = opts.profile;
+    this.store = opts.store;
+    this.basePath = (opts.basePath ?? '/fhir/R4').replace(/\/$/, '');
+    this.host = opts.host ?? '127.0.0.1';
+    this.server = this.createHttpServer();
+  }
+
+  /** Starts the server. */
+  static async start(opts: SimulatedEhrOptions): Promise<SimulatedEhr> {
+    const ehr = new SimulatedEhr(opts);
+    await ehr.listen(opts.port ?? 0);
+    const hostInUrl = ehr.host.includes(':') ? `[${ehr.host}]` : ehr.host;
+    ehr.baseUrl = `http://${hostInUrl}:${ehr.port}${ehr.basePath}`;
+    return ehr;
+  }
+
+  /** Forgets every recorded request. */
+  resetRequests(): void {
+    this.requests.reset();
+  }
+
+  /**
+   * Replaces the active faults. Resolves once applied (for `down: 'refuse'`, once the
+   * listener is closed).
+   */
+  async setFaults(rules: FaultRule | FaultRule[]): Promise<void> {
+    this.faults.set(rules);
+    await this.syncListener();
+  }
+
+  /** Removes every fault (and listens again after `down: 'refuse'`). */
+  async clearFaults(): Promise<void> {
+    this.faults.clear();
+    await this.syncListener();
+  }
+
+  /** Stops the server, ending hung requests and keep-alive connections. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.stopListening();
+  }
+
+  private createHttpServer(): Server {
+    const server = createServer((req, res) => void this.handle(req, res));
+    server.keepAliveTimeout = 5_000;
+    server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    return server;
+  }
+
+  private async listen(port: number): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, this.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.port = (this.server.address() as AddressInfo).port;
+    this.listening = true;
+  }
+
+  private async stopListening(): Promise<void> {
+    if (!this.listening) return;
+    this.listening = false;
+    const server = this.server;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      for (const s of this.sockets) s.destroy();
+    });
+    // A closed node:http server cannot listen again; a fresh one takes the same port.
+    this.server = this.createHttpServer();
+  }
+
+  private async syncListener(): Promise<void> {
+    if (this.closed) return;
+    if (this.faults.refusing()) await this.stopListening();
+    else if (!this.listening) await this.listen(this.port);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const url = new URL(req.url ?? '/', 'http://sandbox');
+    const method = req.method ?? 'GET';
+    const rel = url.pathname.startsWith(this.basePath + '/') || url.pathname === this.basePath ? url.pathname.slice(this.basePath.length) || '/' : undefined;
+    const segs = (rel ?? '').split('/').filter(Boolean);
+    const resourceType = segs[0] && isServedType(segs[0]) ? segs[0] : undefined;
+    const rec = this.requests.add({
+      method,
+      path: rel ?? url.pathname,
+      interaction: interactionOf(method, segs),
+      ...(resourceType && { resourceType }),
+      ...(segs.length === 2 && segs[1] !== '_search' && { id: segs[1] }),
+      params: [...url.searchParams],
+      time: Date.now(),
+      status: 0,
+    });
+    const finish = (status: number): void => {
+      rec.status = status;
+      rec.durationMs = performance.now() - started;
+    };
+    const sendJson = (status: number, body: string, headers: Record<string, string | number> = {}): void => {
+      finish(status);
+      res.writeHead(status, { 'content-type': FHIR_JSON, 'content-length': Buffer.byteLength(body), ...headers });
+      res.end(body);
+    };
+    const sendOutcome = (status: number, code: string, text: string, headers: Record<string, string | number> = {}): void =>
+      sendJson(status, JSON.stringify(operationOutcome(code, text)), headers);
+
+    try {
+      const decision = this.faults.decide({ path: rel ?? url.pathname, resourceType });
+      const latency = this.profile.latencyMs + decision.latencyMs;
+      if (latency > 0) await sleep(latency);
+      switch (decision.action) {
+        case 'reset':
+          rec.fault = 'reset';
+          finish(0);
+          req.socket.destroy();
+          return;
+        case 'hang':
+          rec.fault = 'hang';
+          // Answer nothing; the socket is destroyed when the client aborts or on close().
+          return;
+        case 'down-503':
+          rec.fault = 'down-503';
+          return sendOutcome(503, 'transient', 'Service unavailable');
+        case 'rate-limit':
+          rec.fault = 'rate-limit';
+          return sendOutcome(429, 'throttled', 'Too many requests', { 'retry-after': String(decision.retryAfterSec ?? 1) });
+        case 'status':
+          rec.fault = 'status';
+          return sendOutcome(decision.status!, decision.status! >= 500 ? 'exception' : 'processing', `Simulated HTTP ${decision.status}`);
+      }
+
+      if (rel === undefined) return sendOutcome(404, 'not-found', `No FHIR endpoint at this path; the base is ${this.basePath}`);
+      if (segs.length === 1 && segs[0] === 'metadata' && method === 'GET') {
+        const cs = buildCapabilityStatement({ name: this.name, baseUrl: this.baseUrl, profile: this.profile, tokenUrl: this.opts.tokenUrl, types: this.store.types() });
+        return sendJson(200, JSON.stringify(cs));
+      }
+      if (segs.length === 2 && segs[0] === '.well-known' && segs[1] === 'smart-configuration' && method === 'GET') {
+        return sendJson(200, JSON.stringify(this.smartConfiguration()), { 'content-type': 'application/json' });
+      }
+
+      if (segs.length === 0) return sendOutcome(404, 'not-supported', 'Batch and system-level search are not supported');
+      if (!resourceType) return sendOutcome(404, 'not-supported', `Resource type "${segs[0]}" is not supported`);
+      const isSearch = segs.length === 1 || (segs.length === 2 && segs[1] === '_search');
+      if (this.profile.requireAuth) {
+        const grant = this.authorize(req);
+        if (!grant) return sendOutcome(401, 'login', 'A valid bearer token is required', { 'www-authenticate': 'Bearer realm="fhir"' });
+        if (!scopesAllow(grant.scopes, resourceType, isSearch ? 'search' : 'read')) {
+          return sendOutcome(403, 'forbidden', `The token's scopes do not allow this on ${resourceType}`);
+        }
+      }
+
+      if (segs.length === 2 && segs[1] === '_search') {
+        if (method !== 'POST') return sendOutcome(405, 'not-supported', '_search takes POST');
+        if (!this.profile.postSearch) return sendOutcome(405, 'not-supported', 'POST _search is not supported by this server');
+        const ct = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+        if (ct !== 'application/x-www-form-urlencoded') return sendOutcome(415, 'not-supported', 'POST _search takes an application/x-www-form-urlencoded body');
+        const body = [...new URLSearchParams(await readBody(req, 1024 * 1024))];
+        rec.params = [...rec.params, ...body];
+        return this.answerSearch(resourceType, rec.params, rec, sendJson);
+      }
+      if (method !== 'GET') return sendOutcome(405, 'not-supported', `${method} is not supported`);
+      if (segs.length === 1) return this.answerSearch(resourceType, rec.params, rec, sendJson);
+      if (segs.length === 2) {
+        if (!ID_RE.test(segs[1])) return sendOutcome(400, 'invalid', 'Invalid resource id');
+        const r = this.store.read(resourceType, segs[1]);
+        if (!r) return sendOutcome(404, 'not-found', `${resourceType}/${segs[1]} is not known`);
+        return sendJson(200, resourceJson(r), {
+          etag: `W/"${r.meta?.versionId ?? '1'}"`,
+          ...(r.meta?.lastUpdated && { 'last-modified': new Date(r.meta.lastUpdated).toUTCString() }),
+        });
+      }
+      return sendOutcome(404, 'not-supported', 'Operations and history are not supported');
+    } catch (e) {
+      if (e instanceof SearchInputError) return sendOutcome(e.status, e.issueCode, e.message);
+      if (e instanceof BodyTooLargeError) return sendOutcome(413, 'too-costly', e.message);
+      if (!res.headersSent && !res.destroyed) sendOutcome(500, 'exception', 'Internal error in the simulator');
+    }
+  }
+
+  private answerSearch(type: string, params: Array<[string, string]>, rec: RecordedRequest, send: (status: number, body: string) => void): void {
+    let offset = 0;
+    let applied: ReadonlyArray<readonly [string, string]> = params;
+    const token = params.find(([k]) => k === PAGE_PARAM)?.[1];
+    if (token !== undefined) {
+      const state = decodePageToken(token);
+      if (!state || state.t !== type) throw new SearchInputError('The page token is invalid or belongs to another search');
+      offset = state.o;
+      applied = state.p;
+      rec.page = true;
+    }
+    const result = this.store.search(type, applied, this.profile);
+    if (result.ignored.length) rec.ignoredParams = result.ignored;
+    const total = result.matches.length;
+    const page = result.count === 0 ? [] : result.matches.slice(offset, offset + result.count);
+    const selfUrl =
+      token !== undefined ? `${this.baseUrl}/${type}?${new URLSearchParams([[PAGE_PARAM, token]])}` : `${this.baseUrl}/${type}${query(result.used)}`;
+    const links: Array<{ relation: string; url: string }> = [{ relation: 'self', url: selfUrl }];
+    if (result.count > 0 && offset + result.count < total) {
+      const next = encodePageToken({ t: type, p: result.used, o: offset + result.count });
+      links.push({ relation: 'next', url: `${this.baseUrl}/${type}?${new URLSearchParams([[PAGE_PARAM, next]])}` });
+    }
+    // Built as text so each resource is serialised once per process, not once per answer.
+    const entries = page.map((r) => `{"fullUrl":${JSON.stringify(`${this.baseUrl}/${r.resourceType}/${r.id}`)},"resource":${resourceJson(r)},"search":{"mode":"match"}}`);
+    const head = {
+      resourceType: 'Bundle',
+      id: randomUUID(),
+      meta: { lastUpdated: new Date().toISOString() },
+      type: 'searchset',
+      total,
+      link: links,
+    };
+    const json = JSON.stringify(head);
+    send(200, entries.length ? `${json.slice(0, -1)},"entry":[${entries.join(',')}]}` : json);
+  }
+
+  private authorize(req: IncomingMessage): IssuedToken | undefined {
+    const h = req.headers.authorization;
+    const m = h ? /^Bearer\s+(\S+)$/i.exec(h) : null;
+    if (!m || !this.opts.validateToken) return undefined;
+    return this.opts.validateToken(m[1]);
+  }
+
+  private smartConfiguration(): Record<string, unknown> {
+    return {
+      token_endpoint: this.opts.tokenUrl,
+      grant_types_supported: ['client_credentials'],
+      token_endpoint_auth_methods_supported: ['private_key_jwt'],
+      token_endpoint_auth_signing_alg_values_supported: [...SMART_ASSERTION_ALGS],
+      scopes_supported: ['system/*.rs', 'system/*.read'],
+      capabilities: ['client-confidential-asymmetric'],
+    };
+  }
+}
+
+function interactionOf(method: string, segs: string[]): RecordedRequest['interaction'] {
+  if (segs.length === 1 && segs[0] === 'metadata') return 'capabilities';
+  if (segs[0] === '.well-known') return 'smart-configuration';
+  if (segs.length === 1 || (segs.length === 2 && segs[1] === '_search' && method === 'POST')) return 'search';
+  if (segs.length === 2) return 'read';
+  return 'other';
+}
+
+function query(params: ReadonlyArray<readonly [string, string]>): string {
+  const s = new URLSearchParams(params as Array<[string, string]>).toString();
+  return s ? `?${s}` : '';
+}
+
+function encodePageToken(state: PageState): string {
+  return Buffer.from(JSON.stringify(state)).toString('base64url');
+}
+
+function decodePageToken(token: string): PageState | undefined {
+  try {
+    const s = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as PageState;
+    if (typeof s.t !== 'string' || !Array.isArray(s.p) || !Number.isInteger(s.o) || s.o < 0) return undefined;
+    return s;
+  } catch {
+    return undefined;
+  }
+}
+
+const jsonCache = new WeakMap<FhirResource, string>();
+
+/** The JSON text of a resource, computed once (store resources are never mutated). */
+function resourceJson(r: FhirResource): string {
+  let s = jsonCache.get(r);
+  if (s === undefined) {
+    s = JSON.stringify(r);
+    jsonCache.set(r, s);
+  }
+  return s;
+}

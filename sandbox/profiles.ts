@@ -1,0 +1,23 @@
+import type { EhrId } from './split.js';
+
+/** How one simulated EHR behaves: the capabilities real EHRs differ on. */
+export interface EhrProfile {
+  /** Comma OR-lists on `patient`, `subject`, `beneficiary`, `_id` and `identifier` (400 otherwise). */
+  patientOrSearch: boolean;
+  /** `POST [type]/_search` with a form body (405 otherwise). */
+  postSearch: boolean;
+  /** The largest page size; a larger `_count` is cut to this. */
+  maxCount: number;
+  /** Page size when `_count` is absent. */
+  defaultCount: number;
+  /** Every request except `/metadata` and SMART discovery needs a live bearer token. */
+  requireAuth: boolean;
+  /** Fixed latency added to every answer, in ms. */
+  latencyMs: number;
+}
+
+/** Profiles as shipped: Mercy is permissive but needs SMART; St. Jude is open but strict. */
+export const DEFAULT_PROFILES: Readonly<Record<EhrId, EhrProfile>> = {
+  mercy: { patientOrSearch: true, postSearch: true, maxCount: 100, defaultCount: 50, requireAuth: true, latencyMs: 0 },
+  stjude: { patientOrSearch: false, postSearch: false, maxCount: 50, defaultCount: 50, requireAuth: false, latencyMs: 0 },
+};

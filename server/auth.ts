@@ -1,0 +1,124 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { AuthConfig } from '../config/config.schema.js';
+import { UnauthenticatedError } from '../errors/errors.js';
+import { isRole, type Principal, type Role } from '../permissions/roles.js';
+
+/** Verifies `Authorization: Bearer` headers. Every failure is the same UNAUTHENTICATED error. */
+export interface Authenticator {
+  verify(authorization: string | undefined): Promise<Principal>;
+}
+
+/** Where dev mode keeps its generated signing secret when the config gives none. */
+export const DEV_SECRET_FILE = '.chartgraph/dev-secret';
+
+/** Scopes a dev token gets unless `--scopes` says otherwise. */
+export const DEFAULT_DEV_SCOPES = ['user/*.rs'];
+
+const DEV_CLOCK_TOLERANCE_SEC = 30;
+
+/** The dev-mode HS256 key: the config's secret, or one generated once and kept on disk. */
+export function devSigningKey(auth: Extract<AuthConfig, { mode: 'dev' }>, secretFile = DEV_SECRET_FILE): Uint8Array {
+  if (auth.secret) return new TextEncoder().encode(auth.secret);
+  if (!existsSync(secretFile)) {
+    mkdirSync(dirname(secretFile), { recursive: true });
+    writeFileSync(secretFile, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' });
+    chmodSync(secretFile, 0o600);
+  }
+  return new TextEncoder().encode(readFileSync(secretFile, 'utf8').trim());
+}
+
+export interface DevTokenOptions {
+  role: Role;
+  scopes?: readonly string[];
+  sub?: string;
+  ttlSeconds?: number;
+}
+
+/** Mints a token that the same config's dev mode accepts (`chartgraph token`). */
+export async function mintDevToken(auth: AuthConfig, options: DevTokenOptions, secretFile?: string): Promise<string> {
+  if (auth.mode !== 'dev') throw new Error('dev tokens need `auth.mode: dev`; with oidc, get tokens from your identity provider');
+  return new SignJWT({ role: options.role, scope: (options.scopes ?? DEFAULT_DEV_SCOPES).join(' ') })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(options.sub ?? `dev-${options.role}`)
+    .setIssuer(auth.issuer)
+    .setAudience(auth.audience)
+    .setIssuedAt()
+    .setNotBefore('0s')
+    .setJti(randomUUID())
+    .setExpirationTime(`${options.ttlSeconds ?? 12 * 3600}s`)
+    .sign(devSigningKey(auth, secretFile));
+}
+
+function principalFrom(payload: JWTPayload, roleClaim: string): Principal | null {
+  const raw = payload[roleClaim];
+  const role = (Array.isArray(raw) ? raw : [raw]).find(isRole);
+  if (!role || typeof payload.sub !== 'string') return null;
+  const scopeClaim = payload.scope ?? payload.scp;
+  const scopes = Array.isArray(scopeClaim) ? scopeClaim.map(String) : typeof scopeClaim === 'string' ? scopeClaim.split(' ').filter(Boolean) : [];
+  return { sub: payload.sub, role, scopes };
+}
+
+async function discoverJwksUri(issuer: string): Promise<string> {
+  const res = await fetch(new URL('.well-known/openid-configuration', issuer.endsWith('/') ? issuer : `${issuer}/`), {
+    signal: AbortSignal.timeout(5_000),
+  });
+  if (!res.ok) throw new Error(`OIDC discovery failed (HTTP ${res.status})`);
+  const doc = (await res.json()) as { jwks_uri?: string; issuer?: string };
+  if (!doc.jwks_uri) throw new Error('OIDC discovery document has no jwks_uri');
+  return doc.jwks_uri;
+}
+
+/** Builds the authenticator for the configured mode. */
+export function createAuthenticator(auth: AuthConfig, opts: { secretFile?: string } = {}): Authenticator {
+  let verifyToken: (token: string) => Promise<Principal | null>;
+  if (auth.mode === 'dev') {
+    const key = devSigningKey(auth, opts.secretFile);
+    verifyToken = async (token) => {
+      const { payload } = await jwtVerify(token, key, {
+        issuer: auth.issuer,
+        audience: auth.audience,
+        algorithms: ['HS256'],
+        clockTolerance: DEV_CLOCK_TOLERANCE_SEC,
+        requiredClaims: ['exp', 'sub'],
+      });
+      return principalFrom(payload, 'role');
+    };
+  } else {
+    let jwks: Promise<JWTVerifyGetKey> | undefined;
+    const keys = () =>
+      (jwks ??= (auth.jwksUri ? Promise.resolve(auth.jwksUri) : discoverJwksUri(auth.issuer)).then((uri) => createRemoteJWKSet(new URL(uri)))).catch(
+        (err: unknown) => {
+          jwks = undefined; // try discovery again on the next request
+          throw err;
+        },
+      );
+    verifyToken = async (token) => {
+      const { payload } = await jwtVerify(token, await keys(), {
+        issuer: auth.issuer,
+        audience: auth.audience,
+        algorithms: auth.algorithms,
+        clockTolerance: auth.clockToleranceSec,
+        requiredClaims: ['exp', 'sub'],
+      });
+      return principalFrom(payload, auth.roleClaim);
+    };
+  }
+
+  return {
+    async verify(authorization) {
+      const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/.exec(authorization?.trim() ?? '');
+      if (!match) throw new UnauthenticatedError();
+      try {
+        const principal = await verifyToken(match[1]!);
+        if (principal) return principal;
+      } catch {
+        // jose's errors say which check failed (or that the issuer's keys could not be
+        // fetched); the client must not learn which.
+      }
+      throw new UnauthenticatedError();
+    },
+  };
+}

@@ -1,0 +1,167 @@
+#!/usr/bin/env node
+import 'reflect-metadata';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Command, InvalidArgumentError } from 'commander';
+import { fhirSources, type ChartgraphConfig } from '../config/config.schema.js';
+import { ConfigError, loadConfig, resolveConfigPath } from '../config/load-config.js';
+import { openDatabase } from '../datasources/cache/database.js';
+import { FhirClient } from '../datasources/fhir/fhir-client.js';
+import { ROLES, isRole, type Role } from '../permissions/roles.js';
+import { startGateway, type Gateway } from './app.js';
+import { mintDevToken } from './auth.js';
+import { createLogger } from './logger.js';
+
+const SANDBOX_KEY_ENV = 'CHARTGRAPH_SANDBOX_KEY';
+const SANDBOX_BASE_PORT = 4100;
+
+function readConfig(path?: string): ChartgraphConfig {
+  return loadConfig(resolveConfigPath(path));
+}
+
+function parseRole(value: string): Role {
+  if (!isRole(value)) throw new InvalidArgumentError(`must be one of ${ROLES.join(', ')}`);
+  return value;
+}
+
+/** Stops the gateway (and whatever else) on SIGINT/SIGTERM, letting in-flight requests finish. */
+function closeOnSignal(...closers: (() => Promise<void>)[]): void {
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`${signal}: shutting down`);
+    for (const close of closers) await close().catch((err) => console.error(err));
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}
+
+async function serve(config: ChartgraphConfig): Promise<Gateway> {
+  const logger = createLogger(config.server.logLevel);
+  const gateway = await startGateway(config, { logger });
+  logger.info({ url: `${gateway.url}/graphql` }, 'chartgraph listening');
+  return gateway;
+}
+
+async function startDemoSandbox() {
+  const { startSandbox } = await import('../sandbox/index.js');
+  const sandbox = await startSandbox({ basePort: SANDBOX_BASE_PORT });
+  process.env[SANDBOX_KEY_ENV] = sandbox.token.privateKeyPem;
+  return sandbox;
+}
+
+const program = new Command('chartgraph')
+  .description('GraphQL aggregation layer over EHR FHIR R4 endpoints, payer eligibility and a local cache')
+  .option('-c, --config <file>', 'config file (default: $CHARTGRAPH_CONFIG or ./chartgraph.yaml)');
+
+program
+  .command('serve')
+  .description('serve the GraphQL gateway for the config file')
+  .action(async () => {
+    const gateway = await serve(readConfig(program.opts().config));
+    closeOnSignal(() => gateway.close());
+  });
+
+program
+  .command('demo')
+  .description('start the sandbox (two simulated EHRs and a token server) and the gateway in front of it')
+  .action(async () => {
+    const sandbox = await startDemoSandbox();
+    const config = readConfig(program.opts().config);
+    const gateway = await serve(config);
+    closeOnSignal(
+      () => gateway.close(),
+      () => sandbox.close(),
+    );
+    const lines = [`\nchartgraph demo: ${gateway.url}/graphql`, `sandbox EHRs: ${sandbox.ehrs.map((e) => `${e.id} ${e.baseUrl}`).join(', ')}`, '\nDev tokens (12 h):'];
+    for (const role of ROLES) lines.push(`  ${role.padEnd(17)} ${await mintDevToken(config.auth, { role })}`);
+    const [mercy] = sandbox.truth.patients;
+    if (mercy) lines.push('\nTry: query { patientByIdentifier(system: "http://hl7.org/fhir/sid/us-ssn", value: "<an SSN>") { id name { text } } }');
+    console.log(lines.join('\n'));
+  });
+
+program
+  .command('sandbox')
+  .description('run only the simulated upstreams (EHRs at :4100 and :4101, token server at :4102)')
+  .action(async () => {
+    const sandbox = await startDemoSandbox();
+    mkdirSync('.chartgraph', { recursive: true });
+    writeFileSync('.chartgraph/sandbox-client-key.pem', sandbox.token.privateKeyPem, { mode: 0o600 });
+    console.log(
+      [
+        ...sandbox.ehrs.map((e) => `${e.id}: ${e.baseUrl}`),
+        `token: ${sandbox.token.url}`,
+        `client key written to .chartgraph/sandbox-client-key.pem; serve against it with:`,
+        `  ${SANDBOX_KEY_ENV}="$(cat .chartgraph/sandbox-client-key.pem)" npx chartgraph serve`,
+      ].join('\n'),
+    );
+    closeOnSignal(() => sandbox.close());
+  });
+
+program
+  .command('migrate')
+  .description('apply pending cache database migrations and exit')
+  .action(async () => {
+    const config = readConfig(program.opts().config);
+    const db = await openDatabase(config.cache.url, { logger: createLogger(config.server.logLevel) });
+    await db.close();
+    console.log('cache database is up to date');
+  });
+
+program
+  .command('token')
+  .description('mint a dev token that this config’s dev mode accepts')
+  .requiredOption('-r, --role <role>', `one of ${ROLES.join(', ')}`, parseRole)
+  .option('-s, --scopes <scopes...>', 'SMART scopes (default user/*.rs)')
+  .option('--sub <subject>', 'token subject')
+  .option('--ttl <seconds>', 'lifetime in seconds', (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive whole number');
+    return n;
+  })
+  .action(async (opts: { role: Role; scopes?: string[]; sub?: string; ttl?: number }) => {
+    const config = readConfig(program.opts().config);
+    console.log(await mintDevToken(config.auth, { role: opts.role, scopes: opts.scopes, sub: opts.sub, ttlSeconds: opts.ttl }));
+  });
+
+program
+  .command('check')
+  .description('reach each configured FHIR source and print its capabilities')
+  .action(async () => {
+    const config = readConfig(program.opts().config);
+    let failed = false;
+    const rows = await Promise.all(
+      fhirSources(config).map(async (source) => {
+        let ok = true;
+        const client = new FhirClient(source, {
+          onCall: (call) => {
+            if (call.outcome !== 'ok') ok = false;
+          },
+        });
+        const caps = await client.getCapabilities();
+        // A one-result search proves auth and search end to end.
+        const search = await client.search('Patient', [['_count', '1']], {}).then(
+          () => 'ok',
+          (err: Error) => err.message,
+        );
+        if (!ok || search !== 'ok') failed = true;
+        return [source.id, ok ? 'reachable' : 'errors', search, caps.fhirVersion ?? '?', caps.patientOrSearch ? 'yes' : 'no', String(caps.maxCount)];
+      }),
+    );
+    const header = ['source', 'metadata', 'search', 'FHIR', 'OR-lists', 'max _count'];
+    const table = [header, ...rows];
+    const widths = header.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
+    for (const row of table) console.log(row.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+    process.exitCode = failed ? 1 : 0;
+  });
+
+try {
+  await program.parseAsync();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(2);
+  }
+  throw err;
+}

@@ -1,0 +1,60 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { unwrapResolverError } from '@apollo/server/errors';
+import type { GraphQLFormattedError } from 'graphql';
+import type { Logger } from 'pino';
+import { ChartgraphError } from '../../errors/errors.js';
+import type { RequestContext } from '../../resolvers/context.js';
+
+// Codes Apollo itself gives to request errors (bad syntax, failed validation, bad
+// variables): those are safe and useful to the client.
+const APOLLO_REQUEST_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+]);
+
+export const MASKED_MESSAGE = 'Internal server error';
+
+/**
+ * Apollo `formatError`: our typed errors and Apollo's request errors go out as they are;
+ * anything else is logged here and replaced by a bare INTERNAL_SERVER_ERROR, since its
+ * message may hold internals or patient data.
+ */
+export function createFormatError(logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    if (original instanceof ChartgraphError) return formatted;
+    const code = formatted.extensions?.code;
+    if (typeof code === 'string' && APOLLO_REQUEST_CODES.has(code)) return formatted;
+    logger.error({ err: original, path: formatted.path }, 'unexpected error in a GraphQL request');
+    return { message: MASKED_MESSAGE, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+  };
+}
+
+/**
+ * Adds the partial errors resolvers collected (a failed source next to good data) to the
+ * response, and the request id to every masked internal error so support can find the log.
+ */
+export function responseErrorsPlugin(): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response, contextValue }) {
+          if (response.body.kind !== 'single') return;
+          const result = response.body.singleResult;
+          const partial = contextValue.partialErrors?.list ?? [];
+          if (partial.length > 0) result.errors = [...(result.errors ?? []), ...partial];
+          if (result.errors && contextValue.requestId) {
+            result.errors = result.errors.map((e) =>
+              e.extensions?.code === 'INTERNAL_SERVER_ERROR' ? { ...e, extensions: { ...e.extensions, requestId: contextValue.requestId } } : e,
+            );
+          }
+        },
+      };
+    },
+  };
+}

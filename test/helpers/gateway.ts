@@ -1,0 +1,107 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { parseConfig } from '../../config/load-config.js';
+import type { ChartgraphConfig } from '../../config/config.schema.js';
+import type { UpstreamCall } from '../../datasources/fhir/fhir-types.js';
+import type { DatabaseKind } from '../../datasources/cache/database.js';
+import type { Role } from '../../permissions/roles.js';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox/index.js';
+import { startGateway, type Gateway } from '../../server/app.js';
+import { mintDevToken } from '../../server/auth.js';
+import { createTestDatabase, type TestDatabaseHandle } from './databases.js';
+
+export interface GraphQLResponse<T = any> {
+  status: number;
+  data?: T;
+  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, any> }[];
+}
+
+export interface TestGateway {
+  sandbox: Sandbox;
+  gateway: Gateway;
+  config: ChartgraphConfig;
+  /** Every upstream call the gateway made, in order. */
+  calls: UpstreamCall[];
+  token(role: Role, scopes?: string[]): Promise<string>;
+  /** POSTs a GraphQL request as `role` (default clinician); `null` sends no token. */
+  query<T = any>(query: string, variables?: Record<string, unknown>, role?: Role | null, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
+  /** Forgets upstream calls seen so far, at the sandbox and the gateway. */
+  resetCounts(): void;
+  close(): Promise<void>;
+}
+
+export interface TestGatewayOptions {
+  sandbox?: SandboxOptions;
+  /** Extra config, merged over the defaults (cache TTL 0 so every query reaches upstream). */
+  config?: (sources: unknown[]) => Record<string, unknown>;
+  database?: DatabaseKind;
+}
+
+/** A sandbox and a gateway in front of it, over real HTTP, on a throwaway database. */
+export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<TestGateway> {
+  const sandbox = await startSandbox({ maxPatients: 20, ...opts.sandbox });
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'cg-gw-'));
+  let db: TestDatabaseHandle | undefined;
+  try {
+    db = await createTestDatabase(opts.database ?? 'pglite');
+    const sources = sandbox.sourcesConfig();
+    const raw = opts.config?.(sources) ?? {
+      server: { port: 0, logLevel: 'silent' },
+      cache: { url: db.url, defaultTtlSeconds: 0 },
+      auth: { mode: 'dev' },
+      sources,
+    };
+    const config = parseConfig(raw);
+    const calls: UpstreamCall[] = [];
+    const secretFile = path.join(tmp, 'dev-secret');
+    const gateway = await startGateway(config, {
+      logger: pino({ level: 'silent' }),
+      port: 0,
+      devSecretFile: secretFile,
+      onUpstreamCall: (c) => calls.push(c),
+    });
+    const tokens = new Map<string, string>();
+    const token = async (role: Role, scopes?: string[]) => {
+      const key = `${role} ${scopes?.join(' ') ?? ''}`;
+      if (!tokens.has(key)) tokens.set(key, await mintDevToken(config.auth, { role, scopes }, secretFile));
+      return tokens.get(key)!;
+    };
+    return {
+      sandbox,
+      gateway,
+      config,
+      calls,
+      token,
+      async query(query, variables, role = 'clinician', headers = {}) {
+        const res = await fetch(`${gateway.url}/graphql`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            ...(role && { authorization: `Bearer ${await token(role)}` }),
+            ...headers,
+          },
+          body: JSON.stringify({ query, variables }),
+        });
+        const body = (await res.json()) as GraphQLResponse;
+        return { status: res.status, data: body.data, errors: body.errors };
+      },
+      resetCounts() {
+        for (const ehr of sandbox.ehrs) ehr.resetRequests();
+        sandbox.token.requests.reset();
+        calls.length = 0;
+      },
+      async close() {
+        await gateway.close();
+        await sandbox.close();
+        await db?.dispose();
+        await rm(tmp, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await sandbox.close();
+    await db?.dispose();
+    throw err;
+  }
+}
