@@ -141,14 +141,7 @@ export const configSchema = z
       .default({ maxPatientsPerRequest: 1000 }),
     sources: z
       .array(z.discriminatedUnion('kind', [fhirSourceSchema, eligibilitySourceSchema]))
-      .min(1, 'at least one source is needed')
-      .superRefine((sources, ctx) => {
-        const seen = new Set<string>();
-        sources.forEach((s, i) => {
-          if (seen.has(s.id)) ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `duplicate source id "${s.id}"` });
-          seen.add(s.id);
-        });
-      }),
+      .min(1, 'at least one source is needed'),
   })
   .strict();
 

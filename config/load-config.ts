@@ -63,10 +63,26 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** Source ids must be unique; checked on the raw tree so it is reported next to other problems. */
+function duplicateSourceIds(tree: unknown): ConfigProblem[] {
+  const sources = (tree as { sources?: unknown } | null)?.sources;
+  if (!Array.isArray(sources)) return [];
+  const seen = new Set<unknown>();
+  const problems: ConfigProblem[] = [];
+  sources.forEach((s, i) => {
+    const id = (s as { id?: unknown } | null)?.id;
+    if (typeof id !== 'string') return;
+    if (seen.has(id)) problems.push({ path: `sources[${i}].id`, message: `duplicate source id "${id}"` });
+    seen.add(id);
+  });
+  return problems;
+}
+
 /** Validates an already-parsed config tree; throws {@link ConfigError} listing every problem. */
 export function parseConfig(raw: unknown, file = '(inline)', env: NodeJS.ProcessEnv = process.env): ChartgraphConfig {
   const problems: ConfigProblem[] = [];
   const interpolated = interpolateEnv(raw ?? {}, env, [], problems);
+  problems.push(...duplicateSourceIds(interpolated));
   const result = configSchema.safeParse(interpolated);
   if (!result.success) {
     for (const issue of result.error.issues) problems.push({ path: formatPath(issue.path), message: issue.message });

@@ -37,8 +37,8 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
   const production = config.server.production;
 
   const fastify = Fastify({
-    // Request URLs can carry query text with identifiers: log our own lines instead.
-    disableRequestLogging: true,
+    // No Fastify logger: request URLs can carry query text with identifiers, so the
+    // onResponse hook below logs its own patient-free line instead.
     bodyLimit: 1024 * 1024,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];

@@ -125,7 +125,9 @@ withDatabases(
       expect(await ctx.db.prisma.patientLink.count()).toBe(2);
     });
 
-    it('ends with one unified patient when concurrent calls overlap in a chain', async () => {
+    it('leaves no orphan unified patient when concurrent calls overlap', async () => {
+      // Depending on timing this ends with one or two unified patients: once {a,b} and {c,d}
+      // are committed apart, {b,c} does not merge them (merging is an admin action).
       const rec = (s: string, p: string) => ({ sourceId: s, sourcePatientId: p, method: 'identifier' });
       const calls = [
         [rec('a', '1'), rec('b', '1')],
@@ -133,11 +135,13 @@ withDatabases(
         [rec('c', '1'), rec('d', '1')],
         [rec('d', '1'), rec('a', '1')],
       ];
-      await Promise.all(calls.map((c) => index.linkRecords(c)));
+      const ids = await Promise.all(calls.map((c) => index.linkRecords(c)));
       const links = await ctx.db.prisma.patientLink.findMany();
       expect(links).toHaveLength(4);
-      expect(new Set(links.map((l) => l.unifiedId)).size).toBe(1);
-      expect(await ctx.db.prisma.unifiedPatient.count()).toBe(1);
+      const byKey = new Map(links.map((l) => [linkKey(l), l.unifiedId]));
+      calls.forEach((records, i) => expect(records.some((r) => byKey.get(linkKey(r)) === ids[i])).toBe(true));
+      const unified = await ctx.db.prisma.unifiedPatient.findMany({ select: { id: true } });
+      expect(unified.map((u) => u.id).sort()).toEqual([...new Set(byKey.values())].sort());
     });
   },
   { onQuery: (e) => queries.push(e.query) },
