@@ -40,6 +40,10 @@ ON CONFLICT ("source_id", "resource_type", "shape", "source_patient_id") DO UPDA
   "fetched_at" = EXCLUDED."fetched_at",
   "expires_at" = EXCLUDED."expires_at"`;
 
+const SELECT_BODIES = `SELECT c."resource_type" AS t, c."resource_id" AS id, c."body" AS body
+FROM jsonb_to_recordset($2::jsonb) AS k(t text, id text)
+JOIN "cached_resource" c ON c."source_id" = $1 AND c."resource_type" = k.t AND c."resource_id" = k.id`;
+
 /**
  * `SearchCache` over Prisma. A search result is stored as an ordered list of resource ids
  * plus one row per resource body; the list row is written in the same transaction as the
@@ -101,11 +105,15 @@ export class PrismaSearchCache implements SearchCache {
     }
     const bodies = new Map<string, FhirResource>();
     if (wanted.size > 0) {
-      const rows = await this.prisma.cachedResource.findMany({
-        where: { sourceId, OR: [...wanted].map(([type, set]) => ({ resourceType: type, resourceId: { in: [...set] } })) },
-        select: { resourceType: true, resourceId: true, body: true },
-      });
-      for (const row of rows) bodies.set(joinRef(resourceType, row.resourceType, row.resourceId), row.body as unknown as FhirResource);
+      const keys = [...wanted].flatMap(([t, set]) => [...set].map((id) => ({ t, id })));
+      // Keys travel as one JSON parameter: a 1,000-patient dashboard can want more bodies
+      // than Postgres allows bind parameters (65,535).
+      const rows = await this.prisma.$queryRawUnsafe<{ t: string; id: string; body: FhirResource }[]>(
+        SELECT_BODIES,
+        sourceId,
+        JSON.stringify(keys),
+      );
+      for (const row of rows) bodies.set(joinRef(resourceType, row.t, row.id), row.body);
     }
 
     for (const s of searches) {
