@@ -125,11 +125,14 @@ export function withDatabases(
   }
 }
 
-/** Empties every cache table (not the migration history). */
+/** Empties every table but the migration history (tables added by later migrations too). */
 export async function resetDatabase(db: Database): Promise<void> {
-  await db.prisma.$executeRawUnsafe(
-    'TRUNCATE "cached_search", "cached_resource", "patient_link", "unified_patient"',
+  const tables = await db.prisma.$queryRawUnsafe<{ name: string }[]>(
+    // pg_tables.tablename is of type "name", which the pg adapter cannot deserialize (prisma/orm#27403).
+    `SELECT tablename::text AS name FROM pg_tables WHERE schemaname = 'public' AND tablename <> '_prisma_migrations'`,
   );
+  if (tables.length === 0) return;
+  await db.prisma.$executeRawUnsafe(`TRUNCATE ${tables.map((t) => `"${t.name}"`).join(', ')} CASCADE`);
 }
 
 /** Runs one statement on the test server's admin database. */
