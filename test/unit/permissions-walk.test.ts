@@ -11,7 +11,7 @@ describe('permissions', () => {
     for (const type of Object.values(schema.getTypeMap())) {
       if (!isObjectType(type) || type.name.startsWith('__')) continue;
       const rules = ruleTree[type.name];
-      const typeWide = rules !== undefined && (typeof rules !== 'object' || rules.constructor !== Object);
+      const typeWide = rules != null && (typeof rules !== "object" || rules.constructor !== Object);
       for (const field of Object.keys(type.getFields())) {
         if (!typeWide && !(rules && field in (rules as object))) missing.push(`${type.name}.${field}`);
       }
