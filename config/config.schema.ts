@@ -53,6 +53,25 @@ export const fhirSourceSchema = z
     pageSize: z.number().int().positive().default(100),
     /** The identifier system this source uses for its medical record numbers. */
     mrnSystem: z.string().optional(),
+    /** `chartgraph sync`: `auto` uses Bulk Data `Patient/$export` when /metadata offers it, else paged search. */
+    sync: z
+      .object({ mode: z.enum(['auto', 'search', 'export']).default('auto') })
+      .strict()
+      .default({ mode: 'auto' }),
+    /** Retries, retry budget and circuit breaker; unset keys keep their defaults. */
+    resilience: z
+      .object({
+        retries: z.number().int().min(0).max(5),
+        baseDelayMs: z.number().int().min(0),
+        maxDelayMs: z.number().int().min(0),
+        maxRetryAfterSec: z.number().int().min(0),
+        retryBudgetRatio: z.number().min(0).max(1),
+        breakerFailures: z.number().int().min(1),
+        breakerHalfOpenMs: z.number().int().min(100),
+      })
+      .partial()
+      .strict()
+      .default({}),
   })
   .strict();
 
@@ -71,8 +90,36 @@ export const eligibilitySourceSchema = z
     provider: z.object({ npi: z.string().regex(/^\d{10}$/, 'must be a 10-digit NPI'), organizationName: z.string().min(1) }).strict(),
     timeoutMs: z.number().int().positive().default(5_000),
     maxConcurrency: z.number().int().positive().default(4),
+    /**
+     * How EHR Coverage resources name this payer: matched (case-insensitively) against
+     * `Coverage.payor[].identifier.value` and `Coverage.payor[].display`. The trading partner
+     * id and the source name always match too.
+     */
+    payerIds: z.array(z.string().min(1)).default([]),
+    /** The most a GraphQL field waits for this payer (queue plus exchange); then cache or null. */
+    deadlineMs: z.number().int().positive().default(6_000),
+    cache: z
+      .object({
+        /** `end-of-day`: fresh until midnight (in `timeZone`) of the day fetched; or a number of seconds. */
+        ttl: z.union([z.literal('end-of-day'), z.number().int().min(0)]).default('end-of-day'),
+        /** IANA time zone whose midnight ends an `end-of-day` entry. */
+        timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone such as America/Chicago').default('UTC'),
+        /** How long past expiry an answer may still be served, marked stale, when the payer fails. */
+        staleIfErrorSeconds: z.number().int().min(0).default(7 * 86_400),
+      })
+      .strict()
+      .default({ ttl: 'end-of-day', timeZone: 'UTC', staleIfErrorSeconds: 7 * 86_400 }),
   })
   .strict();
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const authSchema = z.discriminatedUnion('mode', [
   z
@@ -122,23 +169,71 @@ export const configSchema = z
         /** Seconds a cached search result counts as fresh, per FHIR resource type. */
         ttlSeconds: z.record(z.string(), z.number().int().min(0)).default({}),
         defaultTtlSeconds: z.number().int().min(0).default(300),
+        /** Past its TTL, a copy is still served for this long while a background refresh runs. */
+        staleWhileRevalidateSeconds: z.number().int().min(0).default(60),
+        /** Past its TTL, a copy is served (marked stale) for this long when the source fails. */
+        staleIfErrorSeconds: z.number().int().min(0).default(86_400),
       })
       .strict()
-      .default({ url: 'pglite:.chartgraph/cache', ttlSeconds: {}, defaultTtlSeconds: 300 }),
+      .default({
+        url: 'pglite:.chartgraph/cache',
+        ttlSeconds: {},
+        defaultTtlSeconds: 300,
+        staleWhileRevalidateSeconds: 60,
+        staleIfErrorSeconds: 86_400,
+      }),
     auth: authSchema.default({ mode: 'dev', issuer: 'chartgraph-dev', audience: 'chartgraph' }),
     identity: z
       .object({
         /** Identifier systems that name one person everywhere (deterministic links). */
         strongIdentifierSystems: z.array(z.string().min(1)).default(['http://hl7.org/fhir/sid/us-ssn']),
+        /** Further identifier systems sources share as cross references (an HIE or enterprise id): deterministic links too. */
+        crossReferenceSystems: z.array(z.string().min(1)).default([]),
+        /** Demographic match score (bits, log2 likelihood ratio) at or above which records link automatically. */
+        autoLinkThreshold: z.number().default(24),
+        /** Demographic match score (bits) at or above which a pair is kept as a possible match for admins. */
+        possibleMatchThreshold: z.number().default(12),
       })
       .strict()
-      .default({ strongIdentifierSystems: ['http://hl7.org/fhir/sid/us-ssn'] }),
+      .refine((i) => i.possibleMatchThreshold <= i.autoLinkThreshold, {
+        message: 'possibleMatchThreshold must not exceed autoLinkThreshold',
+        path: ['possibleMatchThreshold'],
+      })
+      .default({ strongIdentifierSystems: ['http://hl7.org/fhir/sid/us-ssn'], crossReferenceSystems: [], autoLinkThreshold: 24, possibleMatchThreshold: 12 }),
     limits: z
       .object({
         maxPatientsPerRequest: z.number().int().positive().default(1000),
+        /** Deepest field nesting an operation may have (introspection fields not counted). */
+        maxDepth: z.number().int().positive().default(12),
+        /** Most aliases in one operation (alias bombs). */
+        maxAliases: z.number().int().min(0).default(30),
+        /** Largest estimated cost: objects the answer may hold, lists counted at `first` or `ids` length. */
+        maxCost: z.number().int().positive().default(1_000_000),
+        /** Most lexical tokens in a document; the parser stops there. */
+        maxTokens: z.number().int().positive().default(10_000),
+        /** Accept a JSON array of operations in one HTTP request. */
+        batching: z.boolean().default(false),
+        /** Per-client (token subject) request rate limit; unset: none. With `redisUrl`, shared by every replica. */
+        rateLimit: z
+          .object({
+            perMinute: z.number().int().positive(),
+            redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
-      .default({ maxPatientsPerRequest: 1000 }),
+      .default({ maxPatientsPerRequest: 1000, maxDepth: 12, maxAliases: 30, maxCost: 1_000_000, maxTokens: 10_000, batching: false }),
+    security: z
+      .object({
+        /**
+         * HMAC key for analysts' pseudonyms (at least 32 characters, from `${ENV}`). Required with
+         * `auth.mode: oidc`; dev mode generates one next to the dev secret.
+         */
+        deidKey: z.string().min(32, 'must be at least 32 characters').optional(),
+      })
+      .strict()
+      .default({}),
     sources: z
       .array(z.discriminatedUnion('kind', [fhirSourceSchema, eligibilitySourceSchema]))
       .min(1, 'at least one source is needed'),
@@ -150,6 +245,11 @@ export type SourceConfig = ChartgraphConfig['sources'][number];
 export type FhirSourceConfig = z.infer<typeof fhirSourceSchema>;
 export type EligibilitySourceConfig = z.infer<typeof eligibilitySourceSchema>;
 export type AuthConfig = ChartgraphConfig['auth'];
+
+/** Payer eligibility sources of a config, in file order. */
+export function eligibilitySources(config: ChartgraphConfig): EligibilitySourceConfig[] {
+  return config.sources.filter((s): s is EligibilitySourceConfig => s.kind === 'eligibility');
+}
 
 /** FHIR sources of a config, in file order. */
 export function fhirSources(config: ChartgraphConfig): FhirSourceConfig[] {

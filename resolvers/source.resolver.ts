@@ -1,5 +1,7 @@
 import { Ctx, Query, Resolver } from 'type-graphql';
-import { Source, SourceStatus } from '../schema/source.type.js';
+import { BreakerState, Source, SourceStatus } from '../schema/source.type.js';
+
+const BREAKER = { closed: BreakerState.CLOSED, open: BreakerState.OPEN, 'half-open': BreakerState.HALF_OPEN } as const;
 import type { RequestContext } from './context.js';
 
 @Resolver(() => Source)
@@ -16,7 +18,9 @@ export class SourceResolver {
           id: s.id,
           name: s.name ?? s.id,
           kind: s.kind,
-          status: SourceStatus[seen.status],
+          // An open breaker means the source is failing, whatever the last call said.
+          status: client?.breakerState === 'open' ? SourceStatus.DOWN : SourceStatus[seen.status],
+          breaker: client ? BREAKER[client.breakerState] : null,
           lastCheckedAt: seen.at?.toISOString() ?? null,
           capabilities: capabilities && {
             fhirVersion: capabilities.fhirVersion ?? null,

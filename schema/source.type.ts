@@ -18,6 +18,21 @@ registerEnumType(SourceStatus, {
   },
 });
 
+export enum BreakerState {
+  CLOSED = 'CLOSED',
+  OPEN = 'OPEN',
+  HALF_OPEN = 'HALF_OPEN',
+}
+registerEnumType(BreakerState, {
+  name: 'BreakerState',
+  description: 'State of a source’s circuit breaker.',
+  valuesConfig: {
+    CLOSED: { description: 'Calls go through.' },
+    OPEN: { description: 'Recent calls failed: calls fail at once, without reaching the source, until a trial call is due.' },
+    HALF_OPEN: { description: 'A trial call decides whether the breaker closes again.' },
+  },
+});
+
 @ObjectType({ description: 'What a FHIR source can do, from its CapabilityStatement and the config’s overrides.' })
 export class SourceCapabilities {
   @Field(() => String, { nullable: true, description: 'FHIR version the server declares.' })
@@ -52,6 +67,9 @@ export class Source {
 
   @Field(() => DateTimeScalar, { nullable: true, description: 'When chartgraph last called the source.' })
   lastCheckedAt?: string | null;
+
+  @Field(() => BreakerState, { nullable: true, description: 'Circuit breaker of a FHIR source; null for payers.' })
+  breaker?: BreakerState | null;
 
   @Field(() => SourceCapabilities, { nullable: true, description: 'Capabilities of a FHIR source; null for payers or when unknown.' })
   capabilities?: SourceCapabilities | null;

@@ -64,8 +64,14 @@ export class PrismaSearchCache implements SearchCache {
   }
 
   /** Fresh, complete results per patient, resources in stored order. Two queries per call at most. */
-  getMany(sourceId: string, resourceType: string, shape: string, patientIds: readonly string[]): Promise<Map<string, CachedSearchEntry>> {
-    return this.getEntries(sourceId, resourceType, shape, patientIds);
+  getMany(
+    sourceId: string,
+    resourceType: string,
+    shape: string,
+    patientIds: readonly string[],
+    opts: { includeStale?: boolean } = {},
+  ): Promise<Map<string, CachedSearchEntry>> {
+    return this.getEntries(sourceId, resourceType, shape, patientIds, opts);
   }
 
   /**
@@ -134,8 +140,13 @@ export class PrismaSearchCache implements SearchCache {
   }
 
   /** Stores each patient's complete result, bodies and lists in one transaction. */
-  async putMany(sourceId: string, resourceType: string, shape: string, results: ReadonlyMap<string, FhirResource[]>): Promise<void> {
-    const fetchedAt = this.now();
+  async putMany(
+    sourceId: string,
+    resourceType: string,
+    shape: string,
+    results: ReadonlyMap<string, FhirResource[]>,
+    fetchedAt: Date = this.now(),
+  ): Promise<void> {
     const ttl = this.options.ttlSeconds[resourceType] ?? this.options.defaultTtlSeconds;
     const expiresAt = new Date(fetchedAt.getTime() + ttl * 1000);
 
@@ -174,6 +185,22 @@ export class PrismaSearchCache implements SearchCache {
       );
     }
     await this.prisma.$transaction(statements);
+  }
+
+  /**
+   * Forgets cached searches and bodies of one source, of some source patients, or both;
+   * in one transaction. Returns how many per-patient searches were dropped.
+   */
+  async invalidate(scope: { sourceId?: string; sourcePatientIds?: readonly string[] }): Promise<number> {
+    const where = {
+      ...(scope.sourceId !== undefined && { sourceId: scope.sourceId }),
+      ...(scope.sourcePatientIds !== undefined && { sourcePatientId: { in: [...scope.sourcePatientIds] } }),
+    };
+    const [searches] = await this.prisma.$transaction([
+      this.prisma.cachedSearch.deleteMany({ where }),
+      this.prisma.cachedResource.deleteMany({ where }),
+    ]);
+    return searches.count;
   }
 }
 

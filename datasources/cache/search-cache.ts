@@ -6,6 +6,8 @@ export interface CachedSearch {
   fetchedAt: Date;
   /** Past its TTL (only ever returned when stale entries were asked for). */
   stale: boolean;
+  /** When the TTL ran or runs out. */
+  expiresAt: Date;
 }
 
 /**
@@ -13,8 +15,19 @@ export interface CachedSearch {
  * under this query shape". Implemented over Prisma in `prisma-search-cache.ts`.
  */
 export interface SearchCache {
-  /** Fresh cached results per source patient id; a patient missing from the map is a miss. */
-  getMany(sourceId: string, resourceType: string, shape: string, patientIds: readonly string[]): Promise<Map<string, CachedSearch>>;
-  /** Stores complete results for each patient (an empty list is a valid, cacheable answer). */
-  putMany(sourceId: string, resourceType: string, shape: string, results: ReadonlyMap<string, FhirResource[]>): Promise<void>;
+  /** Cached results per source patient id (fresh only, unless `includeStale`); a patient missing from the map is a miss. */
+  getMany(
+    sourceId: string,
+    resourceType: string,
+    shape: string,
+    patientIds: readonly string[],
+    opts?: { includeStale?: boolean },
+  ): Promise<Map<string, CachedSearch>>;
+  /** Forgets what is cached for one source, some source patients, or both; returns how many searches went. */
+  invalidate(scope: { sourceId?: string; sourcePatientIds?: readonly string[] }): Promise<number>;
+  /**
+   * Stores complete results for each patient (an empty list is a valid, cacheable answer),
+   * fetched at `fetchedAt` (default now), which starts their TTL.
+   */
+  putMany(sourceId: string, resourceType: string, shape: string, results: ReadonlyMap<string, FhirResource[]>, fetchedAt?: Date): Promise<void>;
 }

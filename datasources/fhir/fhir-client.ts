@@ -4,6 +4,7 @@ import type { FhirSourceConfig } from '../../config/config.schema.js';
 import type { Bundle, FhirResource, SearchParams, SourceCapabilities, UpstreamCall } from './fhir-types.js';
 import { fallbackCapabilities, readCapabilities } from './capabilities.js';
 import { buildSearchQuery } from './search-params.js';
+import { DEFAULT_RESILIENCE, SourceResilience, type BreakerState } from './resilience.js';
 import { SmartTokenProvider } from './smart-auth.js';
 import {
   callOutcome,
@@ -30,6 +31,13 @@ export interface FhirClientOptions {
   maxPagesPerPatient?: number;
   /** After a failed /metadata, how long the fallback capabilities are used before asking again (default 30 s). */
   capabilitiesRetryMs?: number;
+  /** Randomness of the retry backoff jitter; tests pin it. */
+  random?: () => number;
+}
+
+/** Counted over one logical call, reported with it. */
+interface CallStats {
+  retries: number;
 }
 
 /** Options of one search. */
@@ -62,6 +70,7 @@ export class FhirClient {
   private readonly fetchFn: typeof fetch;
   private readonly limit: LimitFunction;
   private readonly tokens: SmartTokenProvider | undefined;
+  private readonly resilience: SourceResilience;
   private readonly now: () => number;
   private capabilities: Promise<SourceCapabilities> | undefined;
   private capabilitiesRetryAt = 0;
@@ -75,6 +84,7 @@ export class FhirClient {
     this.fetchFn = opts.fetch ?? fetch;
     this.now = opts.now ?? Date.now;
     this.limit = pLimit(source.maxConcurrency);
+    this.resilience = new SourceResilience(source.id, { ...DEFAULT_RESILIENCE, ...source.resilience }, opts.random, this.now);
     this.tokens =
       source.auth.type === 'smart-backend'
         ? new SmartTokenProvider(source.id, source.auth, {
@@ -84,6 +94,11 @@ export class FhirClient {
             onCall: opts.onCall,
           })
         : undefined;
+  }
+
+  /** The circuit breaker's state: `open` means calls fail at once until a trial call succeeds. */
+  get breakerState(): BreakerState {
+    return this.resilience.state;
   }
 
   /**
@@ -149,6 +164,7 @@ export class FhirClient {
     const maxPages = (this.opts.maxPagesPerPatient ?? DEFAULT_MAX_PAGES_PER_PATIENT) * Math.max(1, opts.patients ?? 1);
     let pages = 0;
     let status: number | undefined;
+    const stats: CallStats = { retries: 0 };
     const base = { resourceType, interaction: 'search' as const, ...(opts.patients !== undefined && { patients: opts.patients }) };
     try {
       const capabilities = await raceAbort(this.getCapabilities(), signal);
@@ -157,7 +173,7 @@ export class FhirClient {
       const results: FhirResource[] = [];
       for (;;) {
         seen.add(url.href);
-        const res = await this.exchange(url, signal);
+        const res = await this.exchange(url, signal, { stats });
         status = res.status;
         const bundle = this.expectBundle(res);
         pages++;
@@ -172,11 +188,11 @@ export class FhirClient {
         }
         url = this.resolveNext(next, seen);
       }
-      this.report({ ...base, pages, status, outcome: 'ok' }, started);
+      this.report({ ...base, pages, status, outcome: 'ok', retries: stats.retries }, started);
       return results;
     } catch (err) {
       const upstream = toUpstreamError(this.sourceId, err, signal);
-      this.report({ ...base, pages, status: status ?? errorStatus(upstream), outcome: callOutcome(upstream) }, started);
+      this.report({ ...base, pages, status: status ?? errorStatus(upstream), outcome: callOutcome(upstream), retries: stats.retries }, started);
       throw upstream;
     }
   }
@@ -188,8 +204,9 @@ export class FhirClient {
     const started = performance.now();
     const signal = deadlineSignal(this.source.timeoutMs, opts.signal);
     let status: number | undefined;
+    const stats: CallStats = { retries: 0 };
     try {
-      const res = await this.exchange(new URL(`${this.base}/${resourceType}/${id}`), signal);
+      const res = await this.exchange(new URL(`${this.base}/${resourceType}/${id}`), signal, { stats });
       status = res.status;
       let resource: FhirResource | null;
       if (res.status === 404 || res.status === 410) {
@@ -199,28 +216,35 @@ export class FhirClient {
         resource = this.parseResource(res);
         if (resource.resourceType !== resourceType) throw this.unexpected(resource, status);
       }
-      this.report({ resourceType, interaction: 'read', pages: 1, status, outcome: 'ok', patients: 1 }, started);
+      this.report({ resourceType, interaction: 'read', pages: 1, status, outcome: 'ok', patients: 1, retries: stats.retries }, started);
       return resource;
     } catch (err) {
       const upstream = toUpstreamError(this.sourceId, err, signal);
-      this.report({ resourceType, interaction: 'read', pages: 0, status: status ?? errorStatus(upstream), outcome: callOutcome(upstream), patients: 1 }, started);
+      this.report(
+        { resourceType, interaction: 'read', pages: 0, status: status ?? errorStatus(upstream), outcome: callOutcome(upstream), patients: 1, retries: stats.retries },
+        started,
+      );
       throw upstream;
     }
   }
 
   /**
    * One HTTP exchange with the source: auth header, a slot under `maxConcurrency`, the
-   * body read in full. The place where retries and the circuit breaker will wrap. A 401
+   * body read in full, under the source's retries and circuit breaker. A 401
    * with SMART auth drops the cached token and tries once more with a fresh one.
    */
-  private async exchange(url: URL, signal: AbortSignal, opts: { auth?: boolean } = {}): Promise<HttpResult> {
+  private async exchange(url: URL, signal: AbortSignal, opts: { auth?: boolean; stats?: CallStats } = {}): Promise<HttpResult> {
     const useAuth = opts.auth ?? true;
+    const attempt = (token: string | undefined) =>
+      this.resilience.run(() => this.send(url, token, signal), signal, () => {
+        if (opts.stats) opts.stats.retries++;
+      });
     let token = useAuth ? await this.accessToken(signal) : undefined;
-    let res = await this.send(url, token, signal);
+    let res = await attempt(token);
     if (res.status === 401 && this.tokens && token !== undefined) {
       this.tokens.invalidate(token);
       token = await this.accessToken(signal);
-      res = await this.send(url, token, signal);
+      res = await attempt(token);
     }
     return res;
   }

@@ -65,4 +65,6 @@ export interface UpstreamCall {
   status?: number;
   outcome: 'ok' | 'error' | 'timeout' | 'rate_limited';
   ms: number;
+  /** HTTP exchanges repeated after a 5xx, 429 or network error. */
+  retries?: number;
 }

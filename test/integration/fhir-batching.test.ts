@@ -145,9 +145,14 @@ class MemorySearchCache implements SearchCache {
     const out = new Map<string, CachedSearch>();
     for (const p of patientIds) {
       const hit = this.store.get(this.key(sourceId, type, shape, p));
-      if (hit) out.set(p, { resources: hit, fetchedAt: this.fetchedAt, stale: false });
+      if (hit) out.set(p, { resources: hit, fetchedAt: this.fetchedAt, stale: false, expiresAt: new Date(Date.now() + 60_000) });
     }
     return out;
+  }
+  async invalidate(): Promise<number> {
+    const n = this.store.size;
+    this.store.clear();
+    return n;
   }
   async putMany(sourceId: string, type: string, shape: string, results: ReadonlyMap<string, FhirResource[]>) {
     if (this.failWrites) throw new Error('disk full');
