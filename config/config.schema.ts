@@ -51,6 +51,8 @@ export const fhirSourceSchema = z
     maxUrlLength: z.number().int().min(256).default(2_000),
     /** Page size asked for with `_count`. */
     pageSize: z.number().int().positive().default(100),
+    /** Answers larger than this are refused (memory stays bounded whatever a source sends). */
+    maxResponseBytes: z.number().int().positive().default(32 * 1024 * 1024),
     /** The identifier system this source uses for its medical record numbers. */
     mrnSystem: z.string().optional(),
     /** `chartgraph sync`: `auto` uses Bulk Data `Patient/$export` when /metadata offers it, else paged search. */

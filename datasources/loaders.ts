@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { UpstreamError } from '../errors/errors.js';
 import type { CachedSearch, SearchCache } from './cache/search-cache.js';
 import type { FhirClient } from './fhir/fhir-client.js';
 import type { FhirResource, Identifier, Patient, SearchParams } from './fhir/fhir-types.js';
@@ -11,6 +12,35 @@ export interface LoaderDeps {
   cache?: SearchCache;
   /** The GraphQL request's signal: aborts its upstream searches when the client goes away. */
   signal?: AbortSignal;
+  /** How far past their TTL cached searches may still be served. */
+  cachePolicy?: StalePolicy;
+  /** Told after each batch of {@link Loaders.resources} consulted the search cache (explain, metrics). */
+  onCacheLookup?: (lookup: CacheLookup) => void;
+}
+
+/** How long past its TTL a cached search may be served: while refreshing, and when the source fails. */
+export interface StalePolicy {
+  staleWhileRevalidateSeconds: number;
+  staleIfErrorSeconds: number;
+}
+
+const NO_STALE: StalePolicy = { staleWhileRevalidateSeconds: 0, staleIfErrorSeconds: 0 };
+
+/** Source failures (not programming errors) are the ones a stale copy may stand in for. */
+function isUpstreamFailure(err: Error): boolean {
+  return err instanceof UpstreamError;
+}
+
+/** One batch's look into the search cache: how many of its patients were served from it. */
+export interface CacheLookup {
+  sourceId: string;
+  resourceType: string;
+  /** Patients whose results were fresh in the cache (no upstream call for them). */
+  hits: number;
+  /** Patients that had to be fetched from the source. */
+  misses: number;
+  /** Time spent reading the cache. */
+  ms: number;
 }
 
 /** One patient's resources of one search, with when they were fetched (now, or from the cache). */
@@ -45,8 +75,9 @@ export interface Loaders {
  */
 export function createLoaders(deps: LoaderDeps): Loaders {
   const { cache, signal } = deps;
+  const policy = deps.cachePolicy ?? NO_STALE;
   const loaders = new Map<string, DataLoader<string, unknown>>();
-  const pendingWrites = new Set<Promise<void>>();
+  const pendingWrites = new Set<Promise<unknown>>();
 
   function clientFor(sourceId: string): FhirClient {
     const client = deps.clients.get(sourceId);
@@ -63,15 +94,80 @@ export function createLoaders(deps: LoaderDeps): Loaders {
     return loader;
   }
 
-  function writeBack(sourceId: string, resourceType: string, shape: string, results: Map<string, FhirResource[]>): void {
-    if (!cache || results.size === 0) return;
-    // A failed cache write costs a future cache miss, never this answer; it is not awaited
-    // so the response does not wait on the database.
-    const write = Promise.resolve()
-      .then(() => cache.putMany(sourceId, resourceType, shape, results))
+  /** Runs `work` off the answer's path; `whenIdle` waits for it. A failure costs only a future cache miss. */
+  function inBackground(work: () => Promise<unknown>): void {
+    const job = Promise.resolve()
+      .then(work)
       .catch(() => undefined)
-      .finally(() => pendingWrites.delete(write));
-    pendingWrites.add(write);
+      .finally(() => pendingWrites.delete(job));
+    pendingWrites.add(job);
+  }
+
+  function writeBack(sourceId: string, resourceType: string, shape: string, results: Map<string, FhirResource[]>, fetchedAt: Date): void {
+    if (!cache || results.size === 0) return;
+    inBackground(() => cache.putMany(sourceId, resourceType, shape, results, fetchedAt));
+  }
+
+  /** What a cache-through batch fetches from the source for the patients the cache cannot serve. */
+  type Fetch = (patientIds: string[]) => Promise<(FhirResource[] | Error)[]>;
+
+  /**
+   * One batch through the search cache. Fresh copies are served; copies just past their
+   * TTL are served too while a refresh runs in the background (stale-while-revalidate);
+   * older copies are kept only as the answer of last resort when the source fails
+   * (stale-if-error). What is fetched is stored after the answer.
+   */
+  async function throughCache(
+    sourceId: string,
+    resourceType: string,
+    shape: string,
+    patientIds: readonly string[],
+    fetch: Fetch,
+  ): Promise<(PatientResources | Error)[]> {
+    let cached = new Map<string, CachedSearch>();
+    const started = performance.now();
+    if (cache) {
+      try {
+        cached = await cache.getMany(sourceId, resourceType, shape, patientIds, { includeStale: true });
+      } catch {
+        // An unreadable cache is a miss for everyone, not a failed read.
+      }
+    }
+    const now = Date.now();
+    const served = new Map<string, CachedSearch>();
+    const lastResort = new Map<string, CachedSearch>();
+    const revalidate: string[] = [];
+    for (const [id, entry] of cached) {
+      const pastTtl = now - entry.expiresAt.getTime();
+      if (!entry.stale) served.set(id, entry);
+      else if (pastTtl <= policy.staleWhileRevalidateSeconds * 1000) {
+        served.set(id, entry);
+        revalidate.push(id);
+      } else if (pastTtl <= policy.staleIfErrorSeconds * 1000) lastResort.set(id, entry);
+    }
+    if (cache) {
+      deps.onCacheLookup?.({ sourceId, resourceType, hits: served.size, misses: patientIds.length - served.size, ms: performance.now() - started });
+    }
+    if (revalidate.length > 0) {
+      const refreshedAt = new Date();
+      inBackground(async () => {
+        const results = await fetch(revalidate);
+        writeBack(sourceId, resourceType, shape, successes(revalidate, results), refreshedAt);
+      });
+    }
+
+    const misses = patientIds.filter((id) => !served.has(id));
+    const fetchedAt = new Date();
+    const fetched = misses.length > 0 ? await fetch(misses) : [];
+    const answers = new Map<string, PatientResources | Error>();
+    misses.forEach((id, i) => {
+      const result = fetched[i]!;
+      const kept = lastResort.get(id);
+      if (result instanceof Error) answers.set(id, kept && isUpstreamFailure(result) ? kept : result);
+      else answers.set(id, { resources: result, fetchedAt, stale: false, expiresAt: fetchedAt });
+    });
+    writeBack(sourceId, resourceType, shape, successes(misses, fetched), fetchedAt);
+    return patientIds.map((id) => served.get(id) ?? answers.get(id)!);
   }
 
   return {
@@ -79,32 +175,9 @@ export function createLoaders(deps: LoaderDeps): Loaders {
       const client = clientFor(sourceId);
       const shape = shapeKey(params);
       return memo(`resources\u0000${sourceId}\u0000${resourceType}\u0000${shape}`, () =>
-        new DataLoader<string, PatientResources>(async (patientIds) => {
-          let cached = new Map<string, CachedSearch>();
-          if (cache) {
-            try {
-              cached = await cache.getMany(sourceId, resourceType, shape, patientIds);
-            } catch {
-              // An unreadable cache is a miss for everyone, not a failed read.
-            }
-          }
-          const misses = patientIds.filter((id) => !cached.has(id));
-          const fetchedAt = new Date();
-          const fetched = misses.length > 0 ? await searchForPatients(client, resourceType, misses, params, { signal }) : [];
-          const fresh = new Map<string, PatientResources | Error>();
-          const toStore = new Map<string, FhirResource[]>();
-          misses.forEach((id, i) => {
-            const result = fetched[i]!;
-            if (result instanceof Error) {
-              fresh.set(id, result);
-            } else {
-              fresh.set(id, { resources: result, fetchedAt, stale: false });
-              toStore.set(id, result);
-            }
-          });
-          writeBack(sourceId, resourceType, shape, toStore);
-          return patientIds.map((id) => cached.get(id) ?? fresh.get(id)!);
-        }),
+        new DataLoader<string, PatientResources>((patientIds) =>
+          throughCache(sourceId, resourceType, shape, patientIds, (ids) => searchForPatients(client, resourceType, ids, params, { signal })),
+        ),
       );
     },
 
@@ -139,24 +212,9 @@ export function createLoaders(deps: LoaderDeps): Loaders {
       const client = clientFor(sourceId);
       return memo(`patient\u0000${sourceId}`, () =>
         new DataLoader<string, Patient | null>(async (ids) => {
-          const capabilities = await client.getCapabilities();
-          if (capabilities.patientOrSearch && ids.length > 1) {
-            const chunks = await searchOrList(client, 'Patient', '_id', ids.map(escapeSearchValue), [], { signal });
-            const answers: (Patient | null | Error)[] = new Array(ids.length);
-            for (const { indexes, result } of chunks) {
-              const byId = result instanceof Error ? undefined : new Map(uniquePatients(result).map((p) => [p.id, p]));
-              for (const i of indexes) answers[i] = byId ? (byId.get(ids[i]) ?? null) : (result as Error);
-            }
-            return answers;
-          }
-          return Promise.all(
-            ids.map((id) =>
-              client.read('Patient', id, { signal }).then(
-                (found) => (found as Patient | null),
-                (err: unknown) => toError(err),
-              ),
-            ),
-          );
+          // Cached as a one-resource "search" per patient, so repeat views of a patient need no upstream read.
+          const found = await throughCache(sourceId, 'Patient', PATIENT_READ_SHAPE, ids, (misses) => readPatients(client, misses));
+          return found.map((r) => (r instanceof Error ? r : ((r.resources[0] as Patient | undefined) ?? null)));
         }),
       );
     },
@@ -165,6 +223,47 @@ export function createLoaders(deps: LoaderDeps): Loaders {
       while (pendingWrites.size > 0) await Promise.all([...pendingWrites]);
     },
   };
+}
+
+/** Cache shape under which single Patient reads are kept. */
+const PATIENT_READ_SHAPE = '#read';
+
+/**
+ * Patients by source id: `_id=a,b,c` where the source allows OR lists, else one read each.
+ * Each answer is the patient as a one-item list, or an empty list when the source has none.
+ */
+async function readPatients(client: FhirClient, ids: string[], signal?: AbortSignal): Promise<(FhirResource[] | Error)[]> {
+  const capabilities = await client.getCapabilities();
+  if (capabilities.patientOrSearch && ids.length > 1) {
+    const chunks = await searchOrList(client, 'Patient', '_id', ids.map(escapeSearchValue), [], { signal });
+    const answers: (FhirResource[] | Error)[] = new Array(ids.length);
+    for (const { indexes, result } of chunks) {
+      const byId = result instanceof Error ? undefined : new Map(uniquePatients(result).map((p) => [p.id, p]));
+      for (const i of indexes) {
+        const p = byId?.get(ids[i]!);
+        answers[i] = byId ? (p ? [p] : []) : (result as Error);
+      }
+    }
+    return answers;
+  }
+  return Promise.all(
+    ids.map((id) =>
+      client.read('Patient', id, { signal }).then(
+        (found) => (found ? [found] : []),
+        (err: unknown) => toError(err),
+      ),
+    ),
+  );
+}
+
+/** The successful results, by patient id. */
+function successes(ids: readonly string[], results: readonly (FhirResource[] | Error | undefined)[]): Map<string, FhirResource[]> {
+  const ok = new Map<string, FhirResource[]>();
+  ids.forEach((id, i) => {
+    const r = results[i];
+    if (r && !(r instanceof Error)) ok.set(id, r);
+  });
+  return ok;
 }
 
 /** Patient resources of a search answer, each once (an OR search may list one twice). */

@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'UPSTREAM_UNAVAILABLE'
   | 'UPSTREAM_TIMEOUT'
   | 'UPSTREAM_RATE_LIMITED'
+  | 'RATE_LIMITED'
   | 'INTERNAL_SERVER_ERROR';
 
 /** Base of chartgraph's errors: a GraphQLError with a typed code. Anything else is masked. */
@@ -33,6 +34,17 @@ export class UnauthenticatedError extends ChartgraphError {
 export class ForbiddenError extends ChartgraphError {
   constructor(message = 'Not authorised to read this field') {
     super(message, 'FORBIDDEN');
+  }
+}
+
+/** The client sent more requests than its per-minute allowance (HTTP 429 with Retry-After). */
+export class RateLimitedError extends ChartgraphError {
+  constructor(readonly retryAfterSec: number) {
+    super('Too many requests: slow down and retry later', 'RATE_LIMITED', {
+      retryAfterSec,
+      // Apollo turns this into the HTTP status and headers of the response, then drops it.
+      http: { status: 429, headers: new Map([['retry-after', String(retryAfterSec)]]) },
+    });
   }
 }
 

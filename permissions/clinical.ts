@@ -2,9 +2,11 @@ import { and } from 'graphql-shield';
 import { canRead, hasRole, isAuthenticated } from './rules.js';
 
 // Care coordinators see the care picture (encounters, problems, medications, allergies) but
-// not lab values, reports, immunizations or procedures; billing sees no clinical items.
-const careTeam = (type: string) => and(hasRole('clinician', 'care_coordinator', 'admin'), canRead(type));
-const cliniciansOnly = (type: string) => and(hasRole('clinician', 'admin'), canRead(type));
+// not observations (lab values live there), reports, immunizations or procedures; billing
+// sees no clinical items. Analysts see every list, de-identified by the middleware in
+// ./deid-middleware.ts (year-only dates, pseudonymous ids, no free text).
+const careTeam = (type: string) => and(hasRole('clinician', 'care_coordinator', 'analyst', 'admin'), canRead(type));
+const cliniciansOnly = (type: string) => and(hasRole('clinician', 'analyst', 'admin'), canRead(type));
 
 const itemTypes = [
   'Condition',

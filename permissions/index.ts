@@ -1,6 +1,10 @@
 import { deny, shield, type IRules } from 'graphql-shield';
 import { ForbiddenError } from '../errors/errors.js';
+import { auditPermissions } from './audit.js';
+import { cacheAdminPermissions } from './cache-admin.js';
 import { clinicalPermissions } from './clinical.js';
+import { identityPermissions } from './identity.js';
+import { eligibilityPermissions } from './eligibility.js';
 import { patientPermissions } from './patient.js';
 import { sourcePermissions } from './sources.js';
 
@@ -32,7 +36,7 @@ function isFieldMap(value: unknown): value is RuleMap {
 }
 
 /** Every field rule of the schema, by type then field (or one rule for a whole type). */
-export const ruleTree = mergeRuleMaps(patientPermissions, clinicalPermissions, sourcePermissions);
+export const ruleTree = mergeRuleMaps(patientPermissions, clinicalPermissions, sourcePermissions, auditPermissions, cacheAdminPermissions, eligibilityPermissions, identityPermissions);
 
 /** The graphql-shield middleware: anything without a rule is denied. */
 export function buildPermissions() {

@@ -4,25 +4,41 @@ import type { Principal } from './roles.js';
 
 export const SSN_SYSTEM = 'http://hl7.org/fhir/sid/us-ssn';
 
-// Who may see a patient's demographics. Analysts get nothing here until the de-identified
-// view exists: identifying fields must never reach them.
-const demographics = and(hasRole('clinician', 'care_coordinator', 'billing', 'admin'), canRead('Patient'));
+// The role matrix of PRODUCT.md ("Security") for the patient itself:
+//   clinician         demographics, identifiers except the SSN (filtered in the resolver)
+//   care_coordinator  demographics only
+//   billing           demographics and identifiers with the SSN
+//   analyst           de-identified fields only: pseudonymous id, gender, birth year and
+//                     age group, 3-digit ZIP (the de-identification middleware rewrites them)
+//   admin             everything
+// Every role may enter through `patient` / `patients` (by id; analysts by pseudonym), so a
+// token with only, say, `user/Observation.rs` can still reach a patient's observations;
+// each field then checks its own resource scope. Lookups by identifier or demographics are
+// closed to analysts: finding a record by an SSN or a name is re-identification.
+const anyRole = hasRole('clinician', 'care_coordinator', 'billing', 'analyst', 'admin');
+const namedLookup = and(hasRole('clinician', 'care_coordinator', 'billing', 'admin'), canRead('Patient'));
+/** Fields Safe Harbor lets analysts see in reduced form. */
+const deidentifiable = and(anyRole, canRead('Patient'));
+/** Fields that name or reach the person: never for analysts. */
+const identifying = and(hasRole('clinician', 'care_coordinator', 'billing', 'admin'), canRead('Patient'));
 
 export const patientPermissions = {
   Query: {
-    patient: demographics,
-    patientByIdentifier: demographics,
-    patients: demographics,
-    searchPatients: demographics,
+    patient: anyRole,
+    patients: anyRole,
+    patientByIdentifier: namedLookup,
+    searchPatients: namedLookup,
   },
   Patient: {
-    id: demographics,
-    name: demographics,
-    birthDate: demographics,
-    gender: demographics,
-    addresses: demographics,
-    telecom: demographics,
-    sourceRecords: demographics,
+    id: anyRole,
+    gender: deidentifiable,
+    birthDate: deidentifiable,
+    birthYear: deidentifiable,
+    ageGroup: deidentifiable,
+    addresses: deidentifiable,
+    name: identifying,
+    telecom: identifying,
+    sourceRecords: identifying,
     identifiers: and(hasRole('clinician', 'billing', 'admin'), canRead('Patient')),
   },
   PatientConnection: isAuthenticated,

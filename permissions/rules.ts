@@ -25,11 +25,16 @@ export function hasRole(...roles: Role[]) {
   );
 }
 
-const SCOPE = /^(patient|user|system)\/(\*|[A-Za-z]+)\.([cruds]+|read|write|\*)$/;
+// `patient/` scopes are left out on purpose: they grant access to the one patient of a
+// SMART launch context, which chartgraph does not implement, so they grant nothing here.
+// Scopes with v2 query restrictions (`user/Observation.rs?category=...`) do not match
+// either: granting the whole type for them would widen what the issuer allowed.
+const SCOPE = /^(user|system)\/(\*|[A-Za-z]+)\.([cruds]+|read|write|\*)$/;
 
 /**
  * True when the SMART scopes grant reading `resourceType`: v2 (`user/Observation.rs`,
- * `system/*.rs`) or v1 (`user/Observation.read`, `user/*.*`) syntax.
+ * `system/*.rs`) or v1 (`user/Observation.read`, `user/*.*`) syntax. In v2 a read needs
+ * the `r` permission (`.s` alone only searches); v1 `write` does not include reading.
  */
 export function scopesAllowRead(scopes: readonly string[], resourceType: string): boolean {
   return scopes.some((scope) => {
@@ -37,7 +42,8 @@ export function scopesAllowRead(scopes: readonly string[], resourceType: string)
     if (!m) return false;
     const [, , type, perms] = m;
     const typeOk = type === '*' || type === resourceType;
-    const readOk = perms === 'read' || perms === '*' || perms!.includes('r');
+    // `write` contains an r, but v1 `write` grants no reading.
+    const readOk = perms === 'read' || perms === '*' || (perms !== 'write' && perms!.includes('r'));
     return typeOk && readOk;
   });
 }

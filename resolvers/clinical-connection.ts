@@ -81,7 +81,11 @@ export async function loadClinicalConnection<T extends ClinicalItem>(
     }),
   );
 
-  const merged = new Map<string, { item: Unprovenanced<T>; provenance: Provenance[]; id: string }>();
+  // Items with the same identity from *different* sources are one item; two resources of
+  // one source stay two, however alike (the source itself keeps them apart).
+  type Merged = { item: Unprovenanced<T>; provenance: Provenance[]; id: string };
+  const merged = new Map<string, Merged[]>();
+  const all: Merged[] = [];
   for (const entry of perRecord) {
     if (!entry) continue;
     const { record, result } = entry;
@@ -96,13 +100,24 @@ export async function loadClinicalConnection<T extends ClinicalItem>(
         stale: result.stale,
       };
       const key = JSON.stringify(kind.identity(item));
-      const seen = merged.get(key);
-      if (seen) seen.provenance.push(provenance);
-      else merged.set(key, { item, provenance: [provenance], id: `${record.sourceId}/${kind.resourceType}/${resource.id ?? ''}` });
+      let sameItem = merged.get(key);
+      if (!sameItem) merged.set(key, (sameItem = []));
+      // Records come source by source. If this source made the newest entry of this key,
+      // every older entry already holds this source (else it would have merged there), so
+      // skip the scan: it would be quadratic for a source with many look-alike items.
+      const madeByThisSource = sameItem.at(-1)?.provenance[0]?.source.id === record.sourceId;
+      const other = madeByThisSource ? undefined : sameItem.find((m) => !m.provenance.some((p) => p.source.id === record.sourceId));
+      if (other) {
+        other.provenance.push(provenance);
+      } else {
+        const entry = { item, provenance: [provenance], id: `${record.sourceId}/${kind.resourceType}/${resource.id ?? ''}` };
+        sameItem.push(entry);
+        all.push(entry);
+      }
     }
   }
 
-  const items = [...merged.values()].map(({ item, provenance, id }) => ({ ...item, id, provenance }) as unknown as T);
+  const items = all.map(({ item, provenance, id }) => ({ ...item, id, provenance }) as unknown as T);
   const dated = items.map((node) => ({ node, date: kind.date(node as unknown as Unprovenanced<T>) ?? '' }));
   dated.sort((a, b) => (a.date === b.date ? (a.node.id < b.node.id ? -1 : 1) : a.date < b.date ? 1 : -1));
   return paginate(

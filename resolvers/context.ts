@@ -1,13 +1,18 @@
 import type { Logger } from 'pino';
 import type { ChartgraphConfig } from '../config/config.schema.js';
+import type { AuditStore } from '../datasources/cache/audit-store.js';
 import type { PatientIndex } from '../datasources/cache/patient-index.js';
 import type { SearchCache } from '../datasources/cache/search-cache.js';
 import type { FhirClient } from '../datasources/fhir/fhir-client.js';
-import { createLoaders, type Loaders } from '../datasources/loaders.js';
+import type { Patient } from '../datasources/fhir/fhir-types.js';
+import { createLoaders, type CacheLookup, type Loaders } from '../datasources/loaders.js';
+import { createEligibilityLoaders, type EligibilityLoaders, type EligibilityService } from '../datasources/payer/eligibility-service.js';
 import type { SourceHealth } from '../datasources/source-health.js';
+import type { Deidentifier } from '../deid/index.js';
 import { PatientDirectory } from '../identity/patient-directory.js';
 import type { Principal } from '../permissions/roles.js';
 import type { SourceRef } from '../schema/common.types.js';
+import { RequestAuditTrail } from './audit-trail.js';
 import { PartialErrors } from './partial-errors.js';
 
 /** Long-lived parts shared by every request of one gateway process. */
@@ -19,6 +24,12 @@ export interface GatewayServices {
   searchCache?: SearchCache;
   health: SourceHealth;
   logger: Logger;
+  /** Audit events in the database (the `auditEvents` query reads them). */
+  auditStore?: AuditStore;
+  /** Pseudonyms and Safe Harbor rules for analysts. */
+  deid?: Deidentifier;
+  /** One eligibility service per payer source, by source id. */
+  payers?: ReadonlyMap<string, EligibilityService>;
 }
 
 /** Everything one GraphQL request sees. Built fresh per request by {@link createRequestContext}. */
@@ -31,11 +42,28 @@ export interface RequestContext {
   loaders: Loaders;
   patients: PatientDirectory;
   partialErrors: PartialErrors;
+  /** What this request did with patient data; written as one audit event at the end. */
+  audit: RequestAuditTrail;
+  /** Per-request eligibility loaders: one payer call per distinct inquiry per request. */
+  eligibility: EligibilityLoaders;
 }
 
 /** The one context factory: the HTTP server and the tests both build contexts here. */
-export function createRequestContext(services: GatewayServices, request: { principal: Principal; requestId: string }): RequestContext {
-  const loaders = createLoaders({ clients: services.clients, cache: services.searchCache });
+export function createRequestContext(
+  services: GatewayServices,
+  request: {
+    principal: Principal;
+    requestId: string;
+    /** Told of each search-cache lookup of this request's loaders (explain, metrics). */
+    onCacheLookup?: (lookup: CacheLookup) => void;
+  },
+): RequestContext {
+  const loaders = createLoaders({
+    clients: services.clients,
+    cache: services.searchCache,
+    cachePolicy: services.config.cache,
+    onCacheLookup: request.onCacheLookup,
+  });
   const names = new Map(services.config.sources.map((s) => [s.id, { id: s.id, name: s.name ?? s.id }]));
   return {
     requestId: request.requestId,
@@ -48,7 +76,12 @@ export function createRequestContext(services: GatewayServices, request: { princ
       index: services.index,
       sourceIds: [...services.clients.keys()],
       strongIdentifierSystems: services.config.identity.strongIdentifierSystems,
+      matching: services.config.identity,
+      searchPatients: async (sourceId, params) =>
+        (await services.clients.get(sourceId)!.search('Patient', params)).filter((r): r is Patient => r.resourceType === 'Patient'),
     }),
     partialErrors: new PartialErrors(),
+    audit: new RequestAuditTrail(),
+    eligibility: createEligibilityLoaders(services.payers),
   };
 }

@@ -91,7 +91,8 @@ export class PatientResolver {
   }
 
   @Query(() => PatientConnection, {
-    description: 'Patients whose records match, searched in every source and linked. Give at least a name or a birth date.',
+    description:
+      'Patients whose records match: searched in the master patient index (every source record chartgraph has seen or synced), or in every source when the index knows none. Give at least a name or a birth date.',
   })
   async searchPatients(
     @Args(() => SearchPatientsArgs) args: SearchPatientsArgs,
@@ -103,8 +104,12 @@ export class PatientResolver {
     if (args.name) params.push(['name', escapeSearchValue(args.name.trim())]);
     if (args.birthDate) params.push(['birthdate', args.birthDate]);
     if (args.gender) params.push(['gender', args.gender]);
-    const hits = await searchSources(ctx, params, info);
-    const resolved = await ctx.patients.resolveHits(hits);
+    // The index answers when it knows matching records; the fan-out to every source runs
+    // only when it knows none, and is how new patients enter the index (besides look-ups by
+    // identifier and `chartgraph sync`).
+    const resolved =
+      (await ctx.patients.searchIndex({ name: args.name?.trim(), birthDate: args.birthDate, gender: args.gender })) ??
+      (await ctx.patients.resolveHits(await searchSources(ctx, params, info)));
     for (const err of resolved.errors) ctx.partialErrors.add(err, pathOf(info.path));
     return paginate(
       resolved.value.map((p) => buildPatientView(p, ctx.services.sourceRef)),

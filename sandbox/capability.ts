@@ -10,9 +10,20 @@ export const MAX_COUNT_URL = 'https://chartgraph.dev/fhir/StructureDefinition/ma
 export const POST_SEARCH_URL = 'https://chartgraph.dev/fhir/StructureDefinition/post-search';
 /** SMART App Launch: OAuth endpoints advertised in `rest.security`. */
 export const OAUTH_URIS_URL = 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris';
+/** Bulk Data Access: the patient-level export operation, and the CapabilityStatement a bulk server instantiates. */
+export const PATIENT_EXPORT_DEFINITION = 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export';
+export const BULK_DATA_CAPABILITY = 'http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data';
 
 /** The CapabilityStatement of one simulated EHR, reflecting its current profile. */
-export function buildCapabilityStatement(opts: { name: string; baseUrl: string; profile: EhrProfile; tokenUrl?: string; types: string[] }): CapabilityStatement {
+export function buildCapabilityStatement(opts: {
+  name: string;
+  baseUrl: string;
+  profile: EhrProfile;
+  tokenUrl?: string;
+  types: string[];
+  /** `Patient/$export` is offered. */
+  bulkExport?: boolean;
+}): CapabilityStatement {
   const { profile } = opts;
   const resource = opts.types
     .filter((t) => SEARCH_PARAMS[t])
@@ -25,12 +36,14 @@ export function buildCapabilityStatement(opts: { name: string; baseUrl: string; 
         ...('expression' in p && { documentation: `Searches ${p.expression}` }),
         ...(PATIENT_OR_PARAMS.has(p.name) && { extension: [{ url: SEARCH_MULTIPLE_OR_URL, valueBoolean: profile.patientOrSearch }] }),
       })),
+      ...(opts.bulkExport && type === 'Patient' && { operation: [{ name: 'export', definition: PATIENT_EXPORT_DEFINITION }] }),
     }));
   return {
     resourceType: 'CapabilityStatement',
     status: 'active',
     date: '2025-01-01',
     kind: 'instance',
+    ...(opts.bulkExport && { instantiates: [BULK_DATA_CAPABILITY] }),
     software: { name: `chartgraph sandbox EHR (${opts.name})`, version: '1.0.0' },
     implementation: { description: opts.name, url: opts.baseUrl },
     fhirVersion: '4.0.1',

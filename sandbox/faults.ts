@@ -16,6 +16,11 @@ export interface FaultRule {
    * below), `reset` (or `true`) destroys the connection without an answer, `503` answers 503.
    */
   down?: true | 'refuse' | 'reset' | '503';
+  /**
+   * Answer 200 with a broken body: JSON cut off or not JSON at all, an HTML page, an
+   * OperationOutcome where a Bundle belongs, or a searchset Bundle of this many entries.
+   */
+  corrupt?: 'malformed-json' | 'truncated' | 'html' | 'operation-outcome' | { bundleEntries: number };
   /** Only requests for these resource types. */
   resourceTypes?: string[];
   /** Only requests whose path (relative to the base, e.g. `/Observation`) matches. */
@@ -27,7 +32,8 @@ export interface FaultRule {
 /** What to do with one request. */
 export interface FaultDecision {
   latencyMs: number;
-  action?: 'status' | 'rate-limit' | 'hang' | 'reset' | 'down-503';
+  action?: 'status' | 'rate-limit' | 'hang' | 'reset' | 'down-503' | 'corrupt';
+  corrupt?: FaultRule['corrupt'];
   status?: number;
   retryAfterSec?: number;
 }
@@ -72,6 +78,9 @@ export class FaultInjector {
       } else if (rule.status !== undefined) {
         d.action = 'status';
         d.status = rule.status;
+      } else if (rule.corrupt) {
+        d.action = 'corrupt';
+        d.corrupt = rule.corrupt;
       }
     }
     return d;

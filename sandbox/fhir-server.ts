@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { FhirResource } from '../datasources/fhir/fhir-types.js';
+import { BulkExportServer } from './bulk-export.js';
 import { buildCapabilityStatement } from './capability.js';
 import { FaultInjector, type FaultRule } from './faults.js';
 import type { FhirStore } from './fhir-store.js';
@@ -54,6 +55,8 @@ export class SimulatedEhr {
   baseUrl = '';
   readonly requests = new RequestLog();
   private readonly faults = new FaultInjector();
+  /** FHIR Bulk Data `Patient/$export`; its `settings` may be changed at run time (e.g. `enabled = false`). */
+  readonly bulkExport: BulkExportServer;
   private readonly store: FhirStore;
   private readonly basePath: string;
   private readonly host: string;
@@ -70,6 +73,7 @@ export class SimulatedEhr {
     this.name = opts.name;
     this.profile = opts.profile;
     this.store = opts.store;
+    this.bulkExport = new BulkExportServer(opts.store, () => this.baseUrl, () => this.profile);
     this.basePath = (opts.basePath ?? '/fhir/R4').replace(/\/$/, '');
     this.host = opts.host ?? '127.0.0.1';
     this.server = this.createHttpServer();
@@ -202,17 +206,46 @@ export class SimulatedEhr {
         case 'status':
           rec.fault = 'status';
           return sendOutcome(decision.status!, decision.status! >= 500 ? 'exception' : 'processing', `Simulated HTTP ${decision.status}`);
+        case 'corrupt': {
+          rec.fault = 'corrupt';
+          const [status, type, body] = corruptBody(decision.corrupt!, this.baseUrl, resourceType ?? 'Observation');
+          finish(status);
+          res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
+          res.end(body);
+          return;
+        }
       }
 
       if (rel === undefined) return sendOutcome(404, 'not-found', `No FHIR endpoint at this path; the base is ${this.basePath}`);
       if (segs.length === 1 && segs[0] === 'metadata' && method === 'GET') {
-        const cs = buildCapabilityStatement({ name: this.name, baseUrl: this.baseUrl, profile: this.profile, tokenUrl: this.opts.tokenUrl, types: this.store.types() });
+        const cs = buildCapabilityStatement({
+          name: this.name,
+          baseUrl: this.baseUrl,
+          profile: this.profile,
+          tokenUrl: this.opts.tokenUrl,
+          types: this.store.types(),
+          bulkExport: this.bulkExport.settings.enabled,
+        });
         return sendJson(200, JSON.stringify(cs));
       }
       if (segs.length === 2 && segs[0] === '.well-known' && segs[1] === 'smart-configuration' && method === 'GET') {
         return sendJson(200, JSON.stringify(this.smartConfiguration()), { 'content-type': 'application/json' });
       }
 
+      if (this.bulkExport.handles(segs)) {
+        rec.interaction = 'other';
+        delete rec.id;
+        if (this.profile.requireAuth) {
+          const grant = this.authorize(req);
+          if (!grant) return sendOutcome(401, 'login', 'A valid bearer token is required', { 'www-authenticate': 'Bearer realm="fhir"' });
+          if (!scopesAllow(grant.scopes, 'Patient', 'search')) return sendOutcome(403, 'forbidden', "The token's scopes do not allow export");
+        }
+        const out = this.bulkExport.handle({ method, segs, params: rec.params, accept: req.headers.accept, prefer: String(req.headers.prefer ?? '') });
+        finish(out.status);
+        res.writeHead(out.status, { ...out.headers, 'content-length': Buffer.byteLength(out.body) });
+        res.end(out.body);
+        return;
+      }
       if (segs.length === 0) return sendOutcome(404, 'not-supported', 'Batch and system-level search are not supported');
       if (!resourceType) return sendOutcome(404, 'not-supported', `Resource type "${segs[0]}" is not supported`);
       const isSearch = segs.length === 1 || (segs.length === 2 && segs[1] === '_search');
@@ -344,4 +377,18 @@ function resourceJson(r: FhirResource): string {
     jsonCache.set(r, s);
   }
   return s;
+}
+
+/** The broken 200 answers of the `corrupt` fault. */
+function corruptBody(kind: NonNullable<FaultRule['corrupt']>, baseUrl: string, type: string): [number, string, string] {
+  if (kind === 'malformed-json') return [200, FHIR_JSON, '{"resourceType":"Bundle","type":"searchset","entry":[{"resource":'];
+  if (kind === 'truncated') return [200, FHIR_JSON, JSON.stringify({ resourceType: 'Bundle', type: 'searchset', total: 1, entry: [] }).slice(0, 30)];
+  if (kind === 'html') return [200, 'text/html; charset=utf-8', '<!doctype html><title>Maintenance</title><p>Back soon.</p>'];
+  if (kind === 'operation-outcome') return [200, FHIR_JSON, JSON.stringify(operationOutcome('too-costly', 'Search too broad'))];
+  const entries = Array.from({ length: kind.bundleEntries }, (_, i) => ({
+    fullUrl: `${baseUrl}/${type}/big-${i}`,
+    resource: { resourceType: type, id: `big-${i}`, status: 'final', code: { text: 'Filler' } },
+    search: { mode: 'match' },
+  }));
+  return [200, FHIR_JSON, JSON.stringify({ resourceType: 'Bundle', type: 'searchset', total: entries.length, entry: entries })];
 }

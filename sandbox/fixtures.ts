@@ -20,6 +20,11 @@ export interface LoadFixturesOptions {
   dir?: string;
   /** Load only the first N bundles (by file name). */
   maxPatients?: number;
+  /**
+   * At least this many patients: when the folder holds fewer, distinct people are made
+   * from the bundles (benchmarks of 50-patient dashboards over the 30 shared fixtures).
+   */
+  minPatients?: number;
 }
 
 /** Repository root: the parent of `sandbox/` in source, of `dist/sandbox/` when compiled. */
@@ -78,5 +83,28 @@ export function loadFixtures(opts: LoadFixturesOptions = {}): FixturePatient[] {
   const dir = resolveFixturesDir(opts.dir);
   let files = listBundleFiles(dir);
   if (opts.maxPatients !== undefined) files = files.slice(0, Math.max(0, opts.maxPatients));
-  return files.map((f) => loadBundleFile(dir, f));
+  const loaded = files.map((f) => loadBundleFile(dir, f));
+  const out = [...loaded];
+  for (let i = 0; loaded.length > 0 && out.length < (opts.minPatients ?? 0); i++) {
+    out.push(makeVariant(loaded[i % loaded.length]!, Math.floor(i / loaded.length) + 1));
+  }
+  return out;
+}
+
+/**
+ * Another person made from a bundle: every resource id (and so every reference) gets a
+ * suffix, and the SSN, given name and birth year change, so no matcher could take the
+ * two for one person.
+ */
+function makeVariant(source: FixturePatient, n: number): FixturePatient {
+  let text = JSON.stringify(source.resources);
+  for (const r of source.resources) if (r.id) text = text.split(r.id).join(`${r.id}-v${n}`);
+  const resources = JSON.parse(text) as FhirResource[];
+  const patient = resources.find((r): r is Patient => r.resourceType === 'Patient')!;
+  for (const id of patient.identifier ?? []) {
+    if (id.system === 'http://hl7.org/fhir/sid/us-ssn' && id.value) id.value = `9${String(n).padStart(2, '0')}${id.value.slice(3)}`;
+  }
+  for (const name of patient.name ?? []) name.given = (name.given ?? []).map((g, i) => (i === 0 ? `${g}${'x'.repeat(n)}` : g));
+  if (patient.birthDate) patient.birthDate = `${Number(patient.birthDate.slice(0, 4)) - n}${patient.birthDate.slice(4)}`;
+  return { file: `${source.file.replace(/\.json$/, '')}-v${n}.json`, patientId: patient.id!, patient, resources };
 }

@@ -5,8 +5,13 @@ import { DEFAULT_PROFILES, type EhrProfile } from './profiles.js';
 import { generateClientKey, SmartTokenServer, type ClientKey } from './smart-token-server.js';
 import { EHR_IDS, EHR_INFO, splitFixtures, type EhrId, type SplitTruth } from './split.js';
 import type { RequestLog } from './request-log.js';
+import { deriveMembers, SANDBOX_TRADING_PARTNERS } from './payer-members.js';
+import { SANDBOX_PAYER_TOKEN, SimulatedPayer } from './payer-server.js';
 
 export { SimulatedEhr } from './fhir-server.js';
+export { SimulatedPayer, SANDBOX_PAYER_TOKEN } from './payer-server.js';
+export type { SimulatedMember, SimulatedTradingPartner } from './payer-members.js';
+export { SANDBOX_TRADING_PARTNERS } from './payer-members.js';
 export type { FaultRule } from './faults.js';
 export type { EhrProfile } from './profiles.js';
 export type { RecordedRequest, RequestFilter, RequestLog } from './request-log.js';
@@ -21,18 +26,22 @@ export const SANDBOX_CLIENT_ID = 'chartgraph';
 export interface SandboxOptions {
   /** Default 127.0.0.1. */
   host?: string;
-  /** Mercy at N, St. Jude at N+1, token server at N+2; 0 (default) = random ports. */
+  /** Mercy at N, St. Jude at N+1, token server at N+2, payer at N+3; 0 (default) = random ports. */
   basePort?: number;
   /** Fixture folder; default per `resolveFixturesDir`. */
   fixturesDir?: string;
   /** Only the first N fixture patients. */
   maxPatients?: number;
+  /** At least N patients, made from the fixtures when there are fewer (benchmarks). */
+  minPatients?: number;
   /** Fixed latency added to every EHR answer (and token answer), ms. */
   latencyMs?: number;
   /** Per-EHR profile overrides. */
   profiles?: Partial<Record<EhrId, Partial<EhrProfile>>>;
   /** Access token lifetime in seconds (default 300). */
   tokenExpiresIn?: number;
+  /** Fixed latency of every payer answer, ms (default 0). */
+  payerLatencyMs?: number;
 }
 
 /** The SMART token endpoint as the tests and the gateway config need it. */
@@ -62,6 +71,18 @@ export interface SandboxSourceConfig {
   mrnSystem: string;
 }
 
+/** A plain object shaped like a `sources` entry of the chartgraph config (kind eligibility). */
+export interface SandboxPayerSourceConfig {
+  id: string;
+  kind: 'eligibility';
+  name: string;
+  baseUrl: string;
+  auth: { type: 'bearer'; token: string };
+  tradingPartnerServiceId: string;
+  provider: { npi: string; organizationName: string };
+  payerIds: string[];
+}
+
 /** A running sandbox. */
 export interface Sandbox {
   ehrs: SimulatedEhr[];
@@ -70,6 +91,10 @@ export interface Sandbox {
   truth: SplitTruth;
   /** Config `sources` entries for both EHRs (SMART auth where the profile requires it). */
   sourcesConfig(): SandboxSourceConfig[];
+  /** The simulated payer gateway (one endpoint, one trading partner per simulated payer). */
+  payer: SimulatedPayer;
+  /** Config `sources` entries (kind eligibility), one per simulated trading partner. */
+  payerConfig(): SandboxPayerSourceConfig[];
   close(): Promise<void>;
 }
 
@@ -80,7 +105,7 @@ export interface Sandbox {
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   const host = opts.host ?? '127.0.0.1';
   const port = (offset: number): number => (opts.basePort ? opts.basePort + offset : 0);
-  const split = splitFixtures({ fixturesDir: opts.fixturesDir, maxPatients: opts.maxPatients });
+  const split = splitFixtures({ fixturesDir: opts.fixturesDir, maxPatients: opts.maxPatients, minPatients: opts.minPatients });
 
   const [rs384, es384] = await Promise.all([generateClientKey('RS384', 'chartgraph-rs384'), generateClientKey('ES384', 'chartgraph-es384')]);
   const tokenServer = await SmartTokenServer.start({ host, port: port(2), expiresIn: opts.tokenExpiresIn, latencyMs: opts.latencyMs });
@@ -103,6 +128,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         }),
       );
     }
+  } catch (e) {
+    await Promise.all([...ehrs.map((e) => e.close()), tokenServer.close()]);
+    throw e;
+  }
+  let payer: SimulatedPayer;
+  try {
+    payer = await SimulatedPayer.start({ members: deriveMembers(split), host, port: port(3), latencyMs: opts.payerLatencyMs });
   } catch (e) {
     await Promise.all([...ehrs.map((e) => e.close()), tokenServer.close()]);
     throw e;
@@ -140,8 +172,20 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
           : { type: 'none' as const },
         mrnSystem: EHR_INFO[e.id as EhrId].mrnSystem,
       })),
+    payer,
+    payerConfig: () =>
+      SANDBOX_TRADING_PARTNERS.map((p) => ({
+        id: p.sourceId,
+        kind: 'eligibility' as const,
+        name: p.name,
+        baseUrl: payer.baseUrl,
+        auth: { type: 'bearer' as const, token: SANDBOX_PAYER_TOKEN },
+        tradingPartnerServiceId: p.tradingPartnerServiceId,
+        provider: { npi: '1999999984', organizationName: 'Mercy Hospital' },
+        payerIds: [p.payorDisplay],
+      })),
     close: async () => {
-      await Promise.all([...ehrs.map((e) => e.close()), tokenServer.close()]);
+      await Promise.all([...ehrs.map((e) => e.close()), tokenServer.close(), payer.close()]);
     },
   };
 }

@@ -21,7 +21,7 @@ export interface RecordedRequest {
   status: number;
   durationMs?: number;
   /** The fault applied, if any (`latency` is not listed). */
-  fault?: 'status' | 'rate-limit' | 'hang' | 'reset' | 'down-503';
+  fault?: 'status' | 'rate-limit' | 'hang' | 'reset' | 'down-503' | 'corrupt';
   /** Parameters the server did not apply (unknown to it). */
   ignoredParams?: string[];
 }

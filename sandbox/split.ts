@@ -39,6 +39,8 @@ export interface SplitOptions {
   fixturesDir?: string;
   /** Only the first N fixture patients (by file name). */
   maxPatients?: number;
+  /** At least this many patients, made from the fixtures when there are fewer (see `loadFixtures`). */
+  minPatients?: number;
   /**
    * Synthea puts coverage only inside ExplanationOfBenefit (contained). When true (default)
    * and a bundle holds no Coverage, one Coverage per patient is derived from its latest
@@ -124,10 +126,10 @@ const memo = new Map<string, SplitResult>();
 export function splitFixtures(opts: SplitOptions = {}): SplitResult {
   const fixturesDir = resolveFixturesDir(opts.fixturesDir);
   const deriveCoverage = opts.deriveCoverage ?? true;
-  const key = JSON.stringify([fixturesDir, opts.maxPatients ?? null, deriveCoverage]);
+  const key = JSON.stringify([fixturesDir, opts.maxPatients ?? null, opts.minPatients ?? null, deriveCoverage]);
   const hit = memo.get(key);
   if (hit) return hit;
-  const fixtures = loadFixtures({ dir: fixturesDir, maxPatients: opts.maxPatients });
+  const fixtures = loadFixtures({ dir: fixturesDir, maxPatients: opts.maxPatients, minPatients: opts.minPatients });
   const result = computeSplit(fixturesDir, fixtures, deriveCoverage);
   memo.set(key, result);
   return result;

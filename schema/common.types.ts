@@ -134,6 +134,9 @@ export class Provenance {
   @Field(() => DateTimeScalar, { description: 'When chartgraph fetched it from the source.' })
   fetchedAt!: string;
 
-  @Field(() => Boolean, { description: 'True when served from the cache because the source could not be reached.' })
+  @Field(() => Boolean, {
+    description:
+      'True when this copy is older than its cache TTL: served while a refresh runs in the background, or because the source could not be reached.',
+  })
   stale!: boolean;
 }

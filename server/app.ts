@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { fastifyApolloDrainPlugin, fastifyApolloHandler } from '@as-integrations/fastify';
@@ -6,8 +7,16 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ChartgraphConfig } from '../config/config.schema.js';
 import { createRequestContext, type RequestContext } from '../resolvers/context.js';
-import { createAuthenticator } from './auth.js';
+import { RateLimitedError } from '../errors/errors.js';
+import { ROLES } from '../permissions/roles.js';
+import { createAuthenticator, mintDevToken } from './auth.js';
+import { createGraphiql, graphiqlEnabled } from './graphiql.js';
+import { createMetrics } from './metrics.js';
+import { ExplainCollector, currentExplainCollector, explainPlugin, runWithExplainCollector } from './plugins/explain.js';
+import { auditPlugin } from './plugins/audit.js';
+import { limitsPlugin, maxAliasesRule, maxDepthRule } from './plugins/limits.js';
 import { createFormatError, responseErrorsPlugin } from './plugins/response-errors.js';
+import { createRateLimiter } from './rate-limit.js';
 import { buildGatewaySchema } from './schema.js';
 import { createGatewayServices, type RunningServices, type ServiceOptions } from './services.js';
 
@@ -17,6 +26,13 @@ export interface GatewayOptions extends Partial<ServiceOptions> {
   port?: number;
   /** Where dev mode keeps its signing secret (tests use a temp file). */
   devSecretFile?: string;
+  /** GraphiQL offers a dev token per role (the demo); only honoured with `auth.mode: dev`. */
+  graphiqlDevTokens?: boolean;
+  /**
+   * Benchmark baseline only: serve the schema without graphql-shield, audit and
+   * de-identification, to measure what they cost. Never for real traffic.
+   */
+  withoutSecurity?: boolean;
 }
 
 export interface Gateway {
@@ -32,9 +48,23 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
 /** Starts the gateway: cache database, upstream clients, Apollo on Fastify at `/graphql`. */
 export async function startGateway(config: ChartgraphConfig, opts: GatewayOptions): Promise<Gateway> {
   const { logger } = opts;
-  const services = await createGatewayServices(config, opts);
+  const metrics = createMetrics({
+    sourceIds: config.sources.map((s) => s.id),
+    sourceStatus: (id) => services.health.status(id).status,
+  });
+  const services = await createGatewayServices(config, {
+    ...opts,
+    deidKeyFile: opts.deidKeyFile ?? (opts.devSecretFile ? path.join(path.dirname(opts.devSecretFile), 'deid-key') : undefined),
+    onUpstreamCall: (call) => {
+      opts.onUpstreamCall?.(call);
+      metrics.upstreamCall(call);
+      currentExplainCollector()?.recordCall(call);
+    },
+  });
   const authenticator = createAuthenticator(config.auth, { secretFile: opts.devSecretFile });
   const production = config.server.production;
+  const rateLimiter = createRateLimiter(config.limits.rateLimit, logger);
+  const security = !opts.withoutSecurity;
 
   const fastify = Fastify({
     // No Fastify logger: request URLs can carry query text with identifiers, so the
@@ -47,21 +77,38 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
   });
 
   const apollo = new ApolloServer<RequestContext>({
-    schema: await buildGatewaySchema(),
+    schema: await buildGatewaySchema({ security }),
     introspection: config.server.introspection ?? !production,
+    // A JSON array of operations multiplies every per-request limit; off unless configured.
+    allowBatchedHttpRequests: config.limits.batching,
+    parseOptions: { maxTokens: config.limits.maxTokens },
+    validationRules: [maxDepthRule(config.limits.maxDepth), maxAliasesRule(config.limits.maxAliases)],
     includeStacktraceInErrorResponses: false,
     formatError: createFormatError(logger),
-    plugins: [fastifyApolloDrainPlugin(fastify), responseErrorsPlugin(), ApolloServerPluginLandingPageDisabled()],
+    plugins: [
+      fastifyApolloDrainPlugin(fastify),
+      responseErrorsPlugin(),
+      ApolloServerPluginLandingPageDisabled(),
+      metrics.plugin(),
+      explainPlugin(),
+      limitsPlugin(config.limits),
+      ...(security ? [auditPlugin(services.auditWriter)] : []),
+    ],
   });
   await apollo.start();
 
   fastify.get('/healthz', async () => ({ status: 'ok' }));
+  fastify.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   fastify.get('/readyz', async (_req, reply) => {
     const database = await services.database.prisma.$queryRaw`SELECT 1`.then(
       () => 'ok',
       () => 'unreachable',
     );
-    const sources = config.sources.map((s) => ({ id: s.id, status: services.health.status(s.id).status }));
+    const sources = config.sources.map((s) => ({
+      id: s.id,
+      status: services.health.status(s.id).status,
+      breaker: services.clients.get(s.id)?.breakerState ?? null,
+    }));
     const ready = database === 'ok';
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', database, sources });
   });
@@ -69,10 +116,41 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
   const graphql = fastifyApolloHandler(apollo, {
     context: async (request) => {
       const principal = await authenticator.verify(request.headers.authorization);
-      return createRequestContext(services, { principal, requestId: String(request.id) });
+      if (rateLimiter) {
+        const decision = await rateLimiter.consume(`sub:${principal.sub}`);
+        if (!decision.allowed) throw new RateLimitedError(decision.retryAfterSec);
+      }
+      const explain = currentExplainCollector();
+      const ctx = createRequestContext(services, {
+        principal,
+        requestId: String(request.id),
+        onCacheLookup: (lookup) => {
+          metrics.cacheLookup(lookup);
+          explain?.recordCacheLookup(lookup);
+        },
+      });
+      return ctx;
     },
   });
-  fastify.route({ method: ['GET', 'POST', 'OPTIONS'], url: '/graphql', handler: graphql });
+  const graphiql = graphiqlEnabled(config)
+    ? await createGraphiql({
+        logger,
+        devTokens:
+          opts.graphiqlDevTokens && config.auth.mode === 'dev'
+            ? () => Promise.all(ROLES.map(async (role) => ({ role, token: await mintDevToken(config.auth, { role }, opts.devSecretFile) })))
+            : undefined,
+      })
+    : undefined;
+  graphiql?.register(fastify);
+  fastify.route<{ Reply: string }>({
+    method: ['GET', 'POST', 'OPTIONS'],
+    url: '/graphql',
+    handler: (request, reply) => {
+      if (graphiql?.wantsPage(request)) return graphiql.sendPage(reply);
+      // Each request's upstream calls reach its explain collector through this async scope.
+      return runWithExplainCollector(new ExplainCollector(), () => graphql.call(fastify, request, reply));
+    },
+  });
   fastify.addHook('onResponse', async (request, reply) => {
     logger.info(
       { requestId: request.id, method: request.method, route: request.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
@@ -95,6 +173,7 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
       closed = true;
       await fastify.close();
       await apollo.stop();
+      await rateLimiter?.close();
       await services.close();
     },
   };

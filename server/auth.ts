@@ -52,8 +52,14 @@ export async function mintDevToken(auth: AuthConfig, options: DevTokenOptions, s
     .sign(devSigningKey(auth, secretFile));
 }
 
+/** A claim by name, or by dotted path for nested claims (Keycloak's `realm_access.roles`). */
+function claimAt(payload: JWTPayload, path: string): unknown {
+  if (path in payload) return payload[path];
+  return path.split('.').reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), payload);
+}
+
 function principalFrom(payload: JWTPayload, roleClaim: string): Principal | null {
-  const raw = payload[roleClaim];
+  const raw = claimAt(payload, roleClaim);
   const role = (Array.isArray(raw) ? raw : [raw]).find(isRole);
   if (!role || typeof payload.sub !== 'string') return null;
   const scopeClaim = payload.scope ?? payload.scp;
@@ -68,6 +74,9 @@ async function discoverJwksUri(issuer: string): Promise<string> {
   if (!res.ok) throw new Error(`OIDC discovery failed (HTTP ${res.status})`);
   const doc = (await res.json()) as { jwks_uri?: string; issuer?: string };
   if (!doc.jwks_uri) throw new Error('OIDC discovery document has no jwks_uri');
+  // OpenID Connect Discovery 1.0 §4.3: the document must name the issuer it was fetched
+  // from, or a compromised or misconfigured host could hand out someone else's keys.
+  if (doc.issuer?.replace(/\/$/, '') !== issuer.replace(/\/$/, '')) throw new Error('OIDC discovery document names another issuer');
   return doc.jwks_uri;
 }
 

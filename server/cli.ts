@@ -12,6 +12,7 @@ import { mintDevToken } from './auth.js';
 import { createLogger } from './logger.js';
 
 const SANDBOX_KEY_ENV = 'CHARTGRAPH_SANDBOX_KEY';
+const SANDBOX_PAYER_TOKEN_ENV = 'CHARTGRAPH_SANDBOX_PAYER_TOKEN';
 const SANDBOX_BASE_PORT = 4100;
 
 function readConfig(path?: string): ChartgraphConfig {
@@ -45,9 +46,10 @@ async function serve(config: ChartgraphConfig): Promise<Gateway> {
 }
 
 async function startDemoSandbox() {
-  const { startSandbox } = await import('../sandbox/index.js');
+  const { startSandbox, SANDBOX_PAYER_TOKEN } = await import('../sandbox/index.js');
   const sandbox = await startSandbox({ basePort: SANDBOX_BASE_PORT });
   process.env[SANDBOX_KEY_ENV] = sandbox.token.privateKeyPem;
+  process.env[SANDBOX_PAYER_TOKEN_ENV] = SANDBOX_PAYER_TOKEN;
   return sandbox;
 }
 
@@ -123,6 +125,17 @@ program
   .action(async (opts: { role: Role; scopes?: string[]; sub?: string; ttl?: number }) => {
     const config = readConfig(program.opts().config);
     console.log(await mintDevToken(config.auth, { role: opts.role, scopes: opts.scopes, sub: opts.sub, ttlSeconds: opts.ttl }));
+  });
+
+program
+  .command('sync')
+  .description('index every patient of every FHIR source (resumable; only changes after the first complete run)')
+  .option('--source <id>', 'only this source')
+  .option('--full', 'walk every patient again, ignoring the last run')
+  .option('--resources', "also fetch each patient's chart into the resource cache")
+  .action(async (opts: { source?: string; full?: boolean; resources?: boolean }) => {
+    const { runSyncCommand } = await import('../sync/sync-command.js');
+    process.exitCode = await runSyncCommand(readConfig(program.opts().config), opts);
   });
 
 program

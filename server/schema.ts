@@ -1,9 +1,11 @@
 import 'reflect-metadata';
 import { type GraphQLSchema } from 'graphql';
-import { applyMiddleware } from 'graphql-middleware';
+import { applyMiddleware, type IMiddlewareTypeMap } from 'graphql-middleware';
 import { buildSchema } from 'type-graphql';
+import { buildDeidMiddleware } from '../permissions/deid-middleware.js';
 import { buildPermissions } from '../permissions/index.js';
 import { resolvers } from '../resolvers/index.js';
+import { buildAuditMiddleware } from './audit-middleware.js';
 
 /** The schema as the code declares it, without permissions (for emitting and for walking). */
 export async function buildBareSchema(): Promise<GraphQLSchema> {
@@ -11,7 +13,19 @@ export async function buildBareSchema(): Promise<GraphQLSchema> {
   return buildSchema({ resolvers: [...resolvers], validate: false });
 }
 
-/** The served schema: every field wrapped by graphql-shield, deny by default. */
-export async function buildGatewaySchema(): Promise<GraphQLSchema> {
-  return applyMiddleware(await buildBareSchema(), buildPermissions());
+/**
+ * The served schema: every field wrapped by graphql-shield (deny by default), with the audit
+ * middleware outside it (so refusals are audited) and de-identification inside it (so only
+ * permitted fields are rewritten). `security: false` leaves all three out: only for the
+ * benchmark's baseline, never served.
+ */
+export async function buildGatewaySchema(opts: { security?: boolean } = {}): Promise<GraphQLSchema> {
+  const bare = await buildBareSchema();
+  if (opts.security === false) return bare;
+  return applyMiddleware(
+    bare,
+    buildAuditMiddleware(bare) as IMiddlewareTypeMap,
+    buildPermissions(),
+    buildDeidMiddleware(bare) as IMiddlewareTypeMap,
+  );
 }

@@ -1,12 +1,19 @@
 import type { Logger } from 'pino';
-import { fhirSources, type ChartgraphConfig } from '../config/config.schema.js';
+import { eligibilitySources, fhirSources, type ChartgraphConfig } from '../config/config.schema.js';
+import { AuditStore } from '../datasources/cache/audit-store.js';
+import { BufferedAuditWriter } from '../datasources/cache/audit-writer.js';
 import { openDatabase, type Database } from '../datasources/cache/database.js';
 import { PatientIndex } from '../datasources/cache/patient-index.js';
 import { PrismaSearchCache } from '../datasources/cache/prisma-search-cache.js';
 import { FhirClient } from '../datasources/fhir/fhir-client.js';
 import type { UpstreamCall } from '../datasources/fhir/fhir-types.js';
 import { SourceHealth } from '../datasources/source-health.js';
+import { EligibilityClient } from '../datasources/payer/eligibility-client.js';
+import { PrismaEligibilityCache } from '../datasources/payer/eligibility-cache.js';
+import { EligibilityService } from '../datasources/payer/eligibility-service.js';
+import { createDeidentifier } from '../deid/index.js';
 import type { GatewayServices } from '../resolvers/context.js';
+import { deidKeyFor } from './deid-key.js';
 
 export interface ServiceOptions {
   logger: Logger;
@@ -14,13 +21,34 @@ export interface ServiceOptions {
   onUpstreamCall?: (call: UpstreamCall) => void;
   /** An already-open database (tests share one); otherwise `config.cache.url` is opened. */
   database?: Database;
+  /** Where dev mode keeps its generated de-identification key (tests use a temp file). */
+  deidKeyFile?: string;
+  /** How often queued audit events are written (default 500 ms; tests stretch it to prove shutdown flushes). */
+  auditFlushIntervalMs?: number;
 }
 
-export type RunningServices = GatewayServices & { database: Database; close(): Promise<void> };
+export type RunningServices = GatewayServices & {
+  database: Database;
+  /** Queues audit events and writes them in batches; flushed by `close`. */
+  auditWriter: BufferedAuditWriter;
+  close(): Promise<void>;
+};
 
 /** Opens the cache database (migrating it) and builds one client per FHIR source. */
 export async function createGatewayServices(config: ChartgraphConfig, opts: ServiceOptions): Promise<RunningServices> {
+  // Before the database opens: a missing key is a configuration error, found at once.
+  const deidKey = deidKeyFor(config, opts.deidKeyFile);
   const database = opts.database ?? (await openDatabase(config.cache.url, { logger: opts.logger }));
+  const auditStore = new AuditStore(database.prisma);
+  const auditWriter = new BufferedAuditWriter(auditStore, {
+    flushIntervalMs: opts.auditFlushIntervalMs,
+    onError: (err, info) => opts.logger.error({ err, ...info }, 'audit events could not be written yet'),
+  });
+  const deid = createDeidentifier({
+    key: deidKey,
+    listPatientsSince: (since) =>
+      database.prisma.unifiedPatient.findMany({ where: since ? { createdAt: { gte: since } } : {}, select: { id: true, createdAt: true } }),
+  });
   const health = new SourceHealth();
   const onCall = (call: UpstreamCall) => {
     health.record(call);
@@ -37,8 +65,19 @@ export async function createGatewayServices(config: ChartgraphConfig, opts: Serv
     }),
     health,
     logger: opts.logger,
+    payers: new Map(
+      eligibilitySources(config).map((s) => {
+        const service = new EligibilityService(s, { client: new EligibilityClient(s, { onCall }), cache: new PrismaEligibilityCache(database.prisma) });
+        return [s.id, service] as const;
+      }),
+    ),
     database,
+    auditStore,
+    auditWriter,
+    deid,
     close: async () => {
+      // Audit events still queued are written before the database goes.
+      await auditWriter.close().catch((err: unknown) => opts.logger.error({ err, lost: auditWriter.pending }, 'audit events lost at shutdown'));
       if (!opts.database) await database.close();
     },
   };

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Prisma, PrismaClient } from './generated/client.js';
+import { PossibleMatchStore } from './possible-matches.js';
+import { SourcePatientStore } from './source-patient-store.js';
 
 /** A source patient linked into a unified patient. */
 export interface LinkRow {
@@ -42,7 +44,74 @@ const ATTEMPTS = 3;
  * unified ids chartgraph hands out. Every method is one round trip where the data allows.
  */
 export class PatientIndex {
-  constructor(private readonly prisma: PrismaClient) {}
+  /** Demographics of seen source patients (blocking and `searchPatients`). */
+  readonly sourcePatients: SourcePatientStore;
+  /** Pairs kept for admin review. */
+  readonly possibleMatches: PossibleMatchStore;
+
+  /** `prisma` is public so that administrative actions can write their audit event with it. */
+  constructor(readonly prisma: PrismaClient) {
+    this.sourcePatients = new SourcePatientStore(prisma);
+    this.possibleMatches = new PossibleMatchStore(prisma);
+  }
+
+  /** Whether a unified id was ever handed out (it may have no links left after unlinks). */
+  async exists(unifiedId: string): Promise<boolean> {
+    if (!isUuid(unifiedId)) return false;
+    return (await this.prisma.unifiedPatient.count({ where: { id: unifiedId } })) === 1;
+  }
+
+  /**
+   * An admin's link: puts these source records into `unifiedId`, moving them out of any
+   * other unified patient (method `manual`, no score). Returns the unified ids they left.
+   * `run` is called inside the same transaction (for the audit event), so the move and its
+   * record commit together.
+   */
+  async moveRecords(
+    unifiedId: string,
+    records: readonly SourcePatientKey[],
+    run?: (tx: Prisma.TransactionClient, previous: string[]) => Promise<void>,
+  ): Promise<string[]> {
+    const sorted = [...new Map(records.map((r) => [linkKey(r), r])).values()].sort(
+      (a, b) => compare(a.sourceId, b.sourceId) || compare(a.sourcePatientId, b.sourcePatientId),
+    );
+    return this.prisma.$transaction(async (tx) => {
+      const existing = await readLinks(tx, sorted);
+      const previous = [...new Set([...existing.values()].map((l) => l.unifiedId).filter((id) => id !== unifiedId))];
+      for (const r of sorted) {
+        await tx.patientLink.upsert({
+          where: { sourceId_sourcePatientId: { sourceId: r.sourceId, sourcePatientId: r.sourcePatientId } },
+          create: { sourceId: r.sourceId, sourcePatientId: r.sourcePatientId, unifiedId, method: 'manual', score: null },
+          update: { unifiedId, method: 'manual', score: null },
+        });
+      }
+      await run?.(tx, previous);
+      return previous;
+    }, { maxWait: 10_000, timeout: 20_000 });
+  }
+
+  /**
+   * An admin's unlink: takes one source record out of its unified patient into a new one of
+   * its own (method `manual`). Returns both ids, or null when the record is not linked.
+   */
+  async detachRecord(
+    record: SourcePatientKey,
+    run?: (tx: Prisma.TransactionClient, moved: { from: string; to: string }) => Promise<void>,
+  ): Promise<{ from: string; to: string } | null> {
+    return this.prisma.$transaction(async (tx) => {
+      const link = (await readLinks(tx, [record])).get(linkKey(record));
+      if (!link) return null;
+      const to = randomUUID();
+      await tx.unifiedPatient.create({ data: { id: to } });
+      await tx.patientLink.update({
+        where: { sourceId_sourcePatientId: { sourceId: record.sourceId, sourcePatientId: record.sourcePatientId } },
+        data: { unifiedId: to, method: 'manual', score: null },
+      });
+      const moved = { from: link.unifiedId, to };
+      await run?.(tx, moved);
+      return moved;
+    }, { maxWait: 10_000, timeout: 20_000 });
+  }
 
   /** The links of these source patients, keyed by `linkKey`; unlinked ones are absent. One query. */
   async findLinks(records: readonly SourcePatientKey[]): Promise<Map<string, LinkRow>> {

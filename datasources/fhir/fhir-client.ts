@@ -73,6 +73,7 @@ export class FhirClient {
   private readonly resilience: SourceResilience;
   private readonly now: () => number;
   private capabilities: Promise<SourceCapabilities> | undefined;
+  private readonly inFlight = new Map<string, Promise<FhirResource[]>>();
   private capabilitiesRetryAt = 0;
 
   constructor(
@@ -159,6 +160,31 @@ export class FhirClient {
    * be FHIR-escaped where they come from users. Rejects with an UpstreamError.
    */
   async search(resourceType: string, params: SearchParams, opts: SearchOptions = {}): Promise<FhirResource[]> {
+    // Single flight: identical searches in flight at once (two dashboards opening together)
+    // share one upstream search. The shared search runs under the source's own deadline,
+    // not the first caller's signal, so one caller leaving does not fail the others.
+    const key = `${resourceType}?${buildSearchQuery(params)}`;
+    const running = this.inFlight.get(key);
+    let work = running;
+    if (!work) {
+      work = this.searchUpstream(resourceType, params, { ...opts, signal: undefined });
+      this.inFlight.set(key, work);
+      const done = () => this.inFlight.delete(key);
+      void work.then(done, done);
+    }
+    const started = performance.now();
+    try {
+      const results = await raceAbort(work, opts.signal);
+      if (running) {
+        this.report({ resourceType, interaction: 'search', pages: 0, outcome: 'ok', shared: true, ...(opts.patients !== undefined && { patients: opts.patients }) }, started);
+      }
+      return results;
+    } catch (err) {
+      throw toUpstreamError(this.sourceId, err, opts.signal);
+    }
+  }
+
+  private async searchUpstream(resourceType: string, params: SearchParams, opts: SearchOptions): Promise<FhirResource[]> {
     const started = performance.now();
     const signal = deadlineSignal(this.source.timeoutMs, opts.signal);
     const maxPages = (this.opts.maxPagesPerPatient ?? DEFAULT_MAX_PAGES_PER_PATIENT) * Math.max(1, opts.patients ?? 1);
@@ -264,10 +290,32 @@ export class FhirClient {
       this.limit(async () => {
         signal.throwIfAborted();
         const res = await this.fetchFn(url, { method: 'GET', headers, signal });
-        return { status: res.status, headers: res.headers, body: await res.text() };
+        return { status: res.status, headers: res.headers, body: await this.readBody(res) };
       }),
       signal,
     );
+  }
+
+  /**
+   * The body as text, refused past `maxResponseBytes`: one runaway answer must not take
+   * the gateway's memory with it.
+   */
+  private async readBody(res: Response): Promise<string> {
+    const limit = this.source.maxResponseBytes;
+    const tooLarge = () => new UpstreamError(this.sourceId, 'UPSTREAM_UNAVAILABLE', { status: res.status, reason: 'answer too large' });
+    if (Number(res.headers.get('content-length') ?? 0) > limit) {
+      await res.body?.cancel();
+      throw tooLarge();
+    }
+    if (!res.body) return '';
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      size += chunk.byteLength;
+      if (size > limit) throw tooLarge();
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks).toString('utf8');
   }
 
   /**

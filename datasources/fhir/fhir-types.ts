@@ -67,4 +67,6 @@ export interface UpstreamCall {
   ms: number;
   /** HTTP exchanges repeated after a 5xx, 429 or network error. */
   retries?: number;
+  /** This caller joined an identical search already in flight: no upstream request of its own. */
+  shared?: boolean;
 }

@@ -14,7 +14,7 @@ beforeAll(async () => {
   t = await startTestGateway({
     config: (sources) => ({
       server: { port: 0, logLevel: 'silent' },
-      cache: { url: 'pglite:memory:', defaultTtlSeconds: 0 },
+      cache: { url: 'pglite:memory:', defaultTtlSeconds: 0, staleWhileRevalidateSeconds: 0, staleIfErrorSeconds: 0 },
       auth: { mode: 'dev' },
       sources: sources.map((s) => ({ ...(s as object), timeoutMs: 1500 })),
     }),

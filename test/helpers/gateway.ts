@@ -8,7 +8,8 @@ import type { UpstreamCall } from '../../datasources/fhir/fhir-types.js';
 import type { DatabaseKind } from '../../datasources/cache/database.js';
 import type { Role } from '../../permissions/roles.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox/index.js';
-import { startGateway, type Gateway } from '../../server/app.js';
+import type { Logger } from 'pino';
+import { startGateway, type Gateway, type GatewayOptions } from '../../server/app.js';
 import { mintDevToken } from '../../server/auth.js';
 import { createTestDatabase, type TestDatabaseHandle } from './databases.js';
 
@@ -37,6 +38,12 @@ export interface TestGatewayOptions {
   /** Extra config, merged over the defaults (cache TTL 0 so every query reaches upstream). */
   config?: (sources: unknown[]) => Record<string, unknown>;
   database?: DatabaseKind;
+  /** Also configure the sandbox payer's eligibility sources (`sandbox.payerConfig()`), after the EHRs. */
+  payers?: boolean;
+  /** The gateway's logger (default silent); tests that read the log pass their own. */
+  logger?: Logger;
+  /** More `startGateway` options (e.g. `withoutSecurity` for baselines). */
+  gatewayOptions?: Partial<GatewayOptions>;
 }
 
 /** A sandbox and a gateway in front of it, over real HTTP, on a throwaway database. */
@@ -46,10 +53,11 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
   let db: TestDatabaseHandle | undefined;
   try {
     db = await createTestDatabase(opts.database ?? 'pglite');
-    const sources = sandbox.sourcesConfig();
+    const sources: unknown[] = [...sandbox.sourcesConfig(), ...(opts.payers ? sandbox.payerConfig() : [])];
     const raw = opts.config?.(sources) ?? {
       server: { port: 0, logLevel: 'silent' },
-      cache: { url: db.url, defaultTtlSeconds: 0 },
+      // Nothing served from the cache unless a test asks: every query reaches the sources.
+      cache: { url: db.url, defaultTtlSeconds: 0, staleWhileRevalidateSeconds: 0, staleIfErrorSeconds: 0 },
       auth: { mode: 'dev' },
       sources,
     };
@@ -57,7 +65,8 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
     const calls: UpstreamCall[] = [];
     const secretFile = path.join(tmp, 'dev-secret');
     const gateway = await startGateway(config, {
-      logger: pino({ level: 'silent' }),
+      ...opts.gatewayOptions,
+      logger: opts.logger ?? pino({ level: 'silent' }),
       port: 0,
       devSecretFile: secretFile,
       onUpstreamCall: (c) => calls.push(c),
@@ -89,6 +98,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
       },
       resetCounts() {
         for (const ehr of sandbox.ehrs) ehr.resetRequests();
+        sandbox.payer.resetRequests();
         sandbox.token.requests.reset();
         calls.length = 0;
       },

@@ -264,7 +264,8 @@ describe('concurrency cap', () => {
     await c.getCapabilities();
     server.resetLog();
     server.fault = (r) => (r.kind === 'search' ? { latencyMs: 40 } : undefined);
-    await Promise.all(Array.from({ length: 12 }, () => c.search('Condition', [['patient', 'p1']])));
+    // Twelve different searches (identical ones would share one call: single flight).
+    await Promise.all(Array.from({ length: 12 }, (_, i) => c.search('Condition', [['patient', `p${i + 1}`]])));
     expect(server.requestsOf('search')).toHaveLength(12);
     expect(server.maxInFlight).toBe(3);
   });

@@ -127,3 +127,29 @@ describe('circuit breaker', () => {
     expect(searches()).toBe(4);
   });
 });
+
+describe('single flight', () => {
+  it('shares one upstream search between identical calls in flight, across callers', async () => {
+    const { c, calls } = client();
+    await c.getCapabilities();
+    await sandbox.ehr('stjude').setFaults({ latencyMs: 150, resourceTypes: ['Condition'] });
+    const [a, b, other] = await Promise.all([conditions(c), conditions(c), c.search('Condition', [['patient', `${patientId}-x`]])]);
+    expect(b).toEqual(a);
+    expect(other).toEqual([]);
+    expect(searches()).toBe(2); // the shared search and the different one
+    expect(calls.filter((x) => x.interaction === 'search').map((x) => !!x.shared).sort()).toEqual([false, false, true]);
+  });
+
+  it('keeps the shared search going when the caller that started it leaves', async () => {
+    const { c } = client();
+    await c.getCapabilities();
+    await sandbox.ehr('stjude').setFaults({ latencyMs: 150, resourceTypes: ['Condition'] });
+    const leaving = new AbortController();
+    const first = c.search('Condition', [['patient', patientId]], { signal: leaving.signal });
+    const second = conditions(c);
+    leaving.abort();
+    await expect(first).rejects.toBeTruthy();
+    expect(Array.isArray(await second)).toBe(true);
+    expect(searches()).toBe(1);
+  });
+});

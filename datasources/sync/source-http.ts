@@ -1,0 +1,121 @@
+import { UpstreamError } from '../../errors/errors.js';
+import type { FhirSourceConfig } from '../../config/config.schema.js';
+import { SmartTokenProvider } from '../fhir/smart-auth.js';
+import { deadlineSignal, toUpstreamError, type HttpResult } from '../fhir/upstream-http.js';
+
+/** Options of {@link SourceHttp}. */
+export interface SourceHttpOptions {
+  fetch?: typeof fetch;
+}
+
+/** One request of {@link SourceHttp}. */
+export interface SourceRequest {
+  method?: 'GET' | 'DELETE';
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+  /** Deadline of the whole exchange, body included (default: the source's `timeoutMs`). */
+  timeoutMs?: number;
+  /**
+   * Send the access token to a URL outside the source's origin (a Bulk Data manifest with
+   * `requiresAccessToken: true` whose files live elsewhere). Same-origin URLs always get it.
+   */
+  tokenElsewhere?: boolean;
+  /** Send no token at all (`/metadata` is public). */
+  anonymous?: boolean;
+}
+
+/** A response whose body has not been read yet, with the signal that bounds reading it. */
+export interface OpenResponse {
+  response: Response;
+  signal: AbortSignal;
+}
+
+/**
+ * Authenticated HTTP to one FHIR source for the population sync: the source's auth (bearer
+ * or SMART Backend Services, with one retry on 401 after dropping the token), a deadline per
+ * exchange and URL checks. The sync follows URLs the server hands out (next links, status
+ * and file URLs), so those are resolved against the base and kept to the source's origin
+ * unless the caller says otherwise.
+ */
+export class SourceHttp {
+  readonly sourceId: string;
+  /** The source's base URL without a trailing slash. */
+  readonly base: string;
+  private readonly origin: string;
+  private readonly fetchFn: typeof fetch;
+  private readonly tokens: SmartTokenProvider | undefined;
+
+  constructor(
+    readonly source: FhirSourceConfig,
+    opts: SourceHttpOptions = {},
+  ) {
+    this.sourceId = source.id;
+    this.base = source.baseUrl.replace(/\/+$/, '');
+    this.origin = new URL(this.base).origin;
+    this.fetchFn = opts.fetch ?? fetch;
+    this.tokens =
+      source.auth.type === 'smart-backend' ? new SmartTokenProvider(source.id, source.auth, { fetch: this.fetchFn, timeoutMs: source.timeoutMs }) : undefined;
+  }
+
+  /**
+   * Resolves a URL the server gave (absolute, or relative to the base). With `sameOrigin`
+   * it must stay on the source's origin: the access token goes with it.
+   * @throws UpstreamError when it is not a URL or leaves the origin.
+   */
+  resolve(url: string, what: string, sameOrigin = true): URL {
+    let u: URL;
+    try {
+      u = new URL(url, `${this.base}/`);
+    } catch {
+      throw new UpstreamError(this.sourceId, 'UPSTREAM_UNAVAILABLE', { reason: `${what} is not a URL` });
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UpstreamError(this.sourceId, 'UPSTREAM_UNAVAILABLE', { reason: `${what} is not http(s)` });
+    if (sameOrigin && u.origin !== this.origin) throw new UpstreamError(this.sourceId, 'UPSTREAM_UNAVAILABLE', { reason: `${what} leaves the source origin` });
+    return u;
+  }
+
+  /** One exchange with the body read as text. Rejects with an UpstreamError (never for a status: the caller judges those). */
+  async request(url: URL, req: SourceRequest = {}): Promise<HttpResult> {
+    const { response, signal } = await this.open(url, req);
+    try {
+      return { status: response.status, headers: response.headers, body: await response.text() };
+    } catch (err) {
+      throw toUpstreamError(this.sourceId, err, signal);
+    }
+  }
+
+  /**
+   * One exchange whose body the caller reads (streams), under the returned signal. The
+   * caller must read or cancel the body.
+   */
+  async open(url: URL, req: SourceRequest = {}): Promise<OpenResponse> {
+    const signal = deadlineSignal(req.timeoutMs ?? this.source.timeoutMs, req.signal);
+    const withToken = !req.anonymous && (url.origin === this.origin || req.tokenElsewhere === true);
+    try {
+      let token = withToken ? await this.accessToken(signal) : undefined;
+      let response = await this.send(url, req, token, signal);
+      if (response.status === 401 && this.tokens && token !== undefined) {
+        await response.body?.cancel().catch(() => undefined);
+        this.tokens.invalidate(token);
+        token = await this.accessToken(signal);
+        response = await this.send(url, req, token, signal);
+      }
+      return { response, signal };
+    } catch (err) {
+      throw toUpstreamError(this.sourceId, err, signal);
+    }
+  }
+
+  private send(url: URL, req: SourceRequest, token: string | undefined, signal: AbortSignal): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'application/fhir+json', ...req.headers };
+    if (token !== undefined) headers.authorization = `Bearer ${token}`;
+    return this.fetchFn(url, { method: req.method ?? 'GET', headers, signal });
+  }
+
+  private async accessToken(signal: AbortSignal): Promise<string | undefined> {
+    const auth = this.source.auth;
+    if (auth.type === 'bearer') return auth.token;
+    if (this.tokens) return this.tokens.getToken(signal);
+    return undefined;
+  }
+}

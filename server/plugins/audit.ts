@@ -1,0 +1,59 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { newAuditRecord, type AuditRecord } from '../../datasources/cache/audit-store.js';
+import type { RequestContext } from '../../resolvers/context.js';
+
+/** The request header that carries the purpose of use (HL7 v3 PurposeOfUse codes: TREAT, HPAYMT, ...). */
+export const PURPOSE_OF_USE_HEADER = 'x-purpose-of-use';
+
+const PURPOSE = /^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/;
+
+/** The header's value as stored: as sent when it looks like a code, `INVALID` otherwise, null when absent. */
+export function purposeOfUse(raw: string | undefined | null): string | null {
+  if (raw === undefined || raw === null || raw.trim() === '') return null;
+  return PURPOSE.test(raw.trim()) ? raw.trim() : 'INVALID';
+}
+
+/**
+ * Apollo plugin: when a request touched patient data (its audit trail says so), one audit
+ * event is handed to `writer` as the response goes out. `record` only queues, so the
+ * database write is not on the request's path.
+ */
+export function auditPlugin(writer: { record(event: AuditRecord): void }): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ contextValue, response, request, operationName }) {
+          const trail = contextValue.audit;
+          if (!trail?.touchesPatients || !contextValue.principal) return;
+          const single = response.body.kind === 'single' ? response.body.singleResult : undefined;
+          // Partial errors may not be merged into the response yet (plugin order): count them too.
+          const errors = [...(single?.errors ?? []), ...(contextValue.partialErrors?.list ?? [])];
+          const codes = [...new Set(errors.map((e) => String(e.extensions?.code ?? 'UNKNOWN')))].sort();
+          const data = single?.data;
+          const anyData = !!data && Object.values(data).some((v) => v !== null);
+          const denied = [...trail.groupsDenied].sort();
+          const outcome = denied.length > 0 ? 'denied' : errors.length === 0 ? 'success' : anyData ? 'partial' : 'error';
+          writer.record(
+            newAuditRecord({
+              at: new Date(),
+              requestId: contextValue.requestId,
+              subject: contextValue.principal.sub,
+              role: contextValue.principal.role,
+              purposeOfUse: purposeOfUse(request.http?.headers.get(PURPOSE_OF_USE_HEADER)),
+              action: 'read',
+              patientIds: [...trail.patients].sort(),
+              fieldGroups: [...new Set([...trail.groupsRead, ...trail.groupsDenied])].sort(),
+              outcome,
+              detail: {
+                ...(operationName && { operationName }),
+                lookups: [...trail.lookups].sort(),
+                ...(denied.length > 0 && { deniedGroups: denied }),
+                ...(codes.length > 0 && { errorCodes: codes }),
+              },
+            }),
+          );
+        },
+      };
+    },
+  };
+}

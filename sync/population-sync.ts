@@ -1,0 +1,309 @@
+import type { FhirSourceConfig } from '../config/config.schema.js';
+import type { PrismaClient } from '../datasources/cache/generated/client.js';
+import type { PatientIndex } from '../datasources/cache/patient-index.js';
+import type { SearchCache } from '../datasources/cache/search-cache.js';
+import type { SourcePatientRow } from '../datasources/cache/source-patient-store.js';
+import { fallbackCapabilities, readCapabilities } from '../datasources/fhir/capabilities.js';
+import type { FhirClient } from '../datasources/fhir/fhir-client.js';
+import { CLINICAL_TYPES, type Patient, type SourceCapabilities } from '../datasources/fhir/fhir-types.js';
+import { errorStatus, tryParseJson } from '../datasources/fhir/upstream-http.js';
+import { createLoaders } from '../datasources/loaders.js';
+import {
+  deleteExportJob,
+  exportFileResources,
+  isExportJobGone,
+  kickOffPatientExport,
+  offersPatientExport,
+  waitForExport,
+  type PollOptions,
+} from '../datasources/sync/bulk-export-client.js';
+import { fetchPatientPage, firstPatientPageUrl } from '../datasources/sync/patient-pages.js';
+import { SourceHttp } from '../datasources/sync/source-http.js';
+import { UpstreamError } from '../errors/errors.js';
+import { identifierLinker, linkUnlinked, type PopulationLinker } from './link-by-identifier.js';
+import type { SyncProgressEvent } from './progress.js';
+import { upsertSourcePatients } from './source-patient-rows.js';
+import { SyncStateStore, type SyncCursor } from './sync-state.js';
+
+/** What the sync writes to and reads from. */
+export interface PopulationSyncDeps {
+  prisma: PrismaClient;
+  index: PatientIndex;
+  /** Identifier systems that link records deterministically (`identity.strongIdentifierSystems`). */
+  strongIdentifierSystems: readonly string[];
+  /** Replaces the strong-identifier linking (a demographic matcher, say). */
+  linker?: PopulationLinker;
+  /** The fetch for every upstream exchange of the walk (tests, proxies). */
+  fetch?: typeof fetch;
+  /**
+   * With this, each indexed patient's chart is also fetched into the search cache
+   * (`--resources`): every clinical type the source lists, through the gateway's loaders.
+   */
+  resourceCache?: {
+    clients: ReadonlyMap<string, FhirClient>;
+    cache: SearchCache;
+    /** Default: the clinical types the source's /metadata lists (all of them when unknown). */
+    types?: readonly string[];
+  };
+}
+
+/** Options of one sync run. */
+export interface PopulationSyncOptions {
+  /** Ignore the last run: walk every patient from the first page, and drop any cursor. */
+  full?: boolean;
+  /** Stops the run; the cursor stays, and the next run resumes from it. */
+  signal?: AbortSignal;
+  onProgress?: (event: SyncProgressEvent) => void;
+  /** Waits between export status polls (default 1 s to 2 min, following `Retry-After`). */
+  poll?: PollOptions;
+  /** Deadline of one export file download (default 15 minutes). */
+  fileTimeoutMs?: number;
+  /** Patients per write while streaming an export file (default 500). */
+  batchSize?: number;
+  /** Clock. */
+  now?: () => Date;
+}
+
+/** How one source's run ended. */
+export interface SourceSyncResult {
+  sourceId: string;
+  mode: 'search' | 'export';
+  status: 'complete' | 'failed' | 'interrupted';
+  /** The run carried on from a cursor left by an earlier one. */
+  resumed: boolean;
+  /** Lower bound used (`_lastUpdated=gt` / `_since`); null for a full walk. */
+  since: Date | null;
+  /** Patients written by this run (a resumed run counts what its earlier part wrote too). */
+  indexed: number;
+  /** Patients whose resources could not be cached (with `resourceCache`). */
+  resourceErrors: number;
+  /** Why it failed. */
+  error?: UpstreamError;
+}
+
+const DEFAULT_FILE_TIMEOUT_MS = 15 * 60_000;
+
+/** Syncs each source in turn; a failing source does not stop the others, an abort does. */
+export async function syncSources(sources: readonly FhirSourceConfig[], deps: PopulationSyncDeps, opts: PopulationSyncOptions = {}): Promise<SourceSyncResult[]> {
+  const results: SourceSyncResult[] = [];
+  for (const source of sources) {
+    if (opts.signal?.aborted) break;
+    results.push(await syncSource(source, deps, opts));
+  }
+  return results;
+}
+
+/**
+ * Walks every patient of one FHIR source into `source_patient` and links them, resumably:
+ * progress is committed to `sync_state` after each page (search) or file (export), so a run
+ * that is killed or fails resumes from there. A source offering Bulk Data `Patient/$export`
+ * (per its CapabilityStatement, or `sync.mode` in config) is exported, others are searched
+ * page by page. After a complete run the next one asks only for what changed since it began.
+ * Upstream failures end the source's run with status `failed`; database errors are thrown.
+ */
+export async function syncSource(source: FhirSourceConfig, deps: PopulationSyncDeps, opts: PopulationSyncOptions = {}): Promise<SourceSyncResult> {
+  const now = opts.now ?? (() => new Date());
+  const http = new SourceHttp(source, { fetch: deps.fetch });
+  const states = new SyncStateStore(deps.prisma);
+  const linker = deps.linker ?? identifierLinker(deps.prisma, deps.index, deps.strongIdentifierSystems);
+  const previous = await states.get(source.id);
+
+  // Read every run: the page size (`max _count`) and the resource types come from it too.
+  const statement = await readMetadata(http, opts.signal);
+  const capabilities = statement ? readCapabilities(source, statement) : fallbackCapabilities(source);
+  const unfinished = !opts.full && previous !== null && previous.status !== 'complete';
+  // /metadata down for a moment must not throw away an export that is half read.
+  const guess = unfinished ? (previous.cursor?.kind ?? 'search') : 'search';
+  const mode: 'search' | 'export' =
+    source.sync.mode !== 'auto' ? source.sync.mode : statement ? (offersPatientExport(statement) ? 'export' : 'search') : guess;
+  if (opts.signal?.aborted) {
+    // Stopped before anything started: the state stays exactly as it was.
+    return { sourceId: source.id, mode, status: 'interrupted', resumed: false, since: previous?.since ?? null, indexed: 0, resourceErrors: 0 };
+  }
+
+  const cursor = unfinished && previous.cursor?.kind === mode ? previous.cursor : null;
+  const run: Run = {
+    source,
+    http,
+    states,
+    linker,
+    deps,
+    opts,
+    capabilities,
+    mode,
+    since: opts.full ? null : (previous?.since ?? null),
+    startedAt: cursor && previous?.startedAt ? previous.startedAt : now(),
+    indexed: cursor ? (previous?.indexed ?? 0) : 0,
+    resourceErrors: 0,
+    now,
+  };
+  if (cursor) await states.resume(source.id);
+  else await states.start(source.id, run.since, run.startedAt);
+  emit(run, 'start');
+
+  try {
+    const nextSince = mode === 'search' ? await walkSearch(run, cursor?.kind === 'search' ? cursor : null) : await walkExport(run, cursor?.kind === 'export' ? cursor : null);
+    emit(run, 'linking');
+    await linkUnlinked(deps.prisma, linker, source.id);
+    await states.complete(source.id, nextSince, now());
+    emit(run, 'done');
+    return result(run, 'complete', cursor !== null);
+  } catch (err) {
+    const aborted = opts.signal?.aborted === true;
+    if (!aborted && !(err instanceof UpstreamError)) {
+      await states.stop(source.id, 'failed').catch(() => undefined);
+      throw err;
+    }
+    await states.stop(source.id, aborted ? 'interrupted' : 'failed');
+    emit(run, aborted ? 'interrupted' : 'failed');
+    return { ...result(run, aborted ? 'interrupted' : 'failed', cursor !== null), ...(!aborted && { error: err as UpstreamError }) };
+  }
+}
+
+interface Run {
+  source: FhirSourceConfig;
+  http: SourceHttp;
+  states: SyncStateStore;
+  linker: PopulationLinker;
+  deps: PopulationSyncDeps;
+  opts: PopulationSyncOptions;
+  capabilities: SourceCapabilities;
+  mode: 'search' | 'export';
+  since: Date | null;
+  startedAt: Date;
+  indexed: number;
+  total?: number;
+  resourceErrors: number;
+  now: () => Date;
+}
+
+function result(run: Run, status: SourceSyncResult['status'], resumed: boolean): SourceSyncResult {
+  return { sourceId: run.source.id, mode: run.mode, status, resumed, since: run.since, indexed: run.indexed, resourceErrors: run.resourceErrors };
+}
+
+function emit(run: Run, phase: SyncProgressEvent['phase'], detail?: string): void {
+  run.opts.onProgress?.({
+    sourceId: run.source.id,
+    mode: run.mode,
+    phase,
+    indexed: run.indexed,
+    ...(run.total !== undefined && { total: run.total }),
+    ...(detail !== undefined && { detail }),
+  });
+}
+
+/** The CapabilityStatement, or undefined when /metadata cannot be read (then: search, fallback page size). */
+async function readMetadata(http: SourceHttp, signal?: AbortSignal): Promise<unknown> {
+  try {
+    const res = await http.request(new URL(`${http.base}/metadata`), { signal, anonymous: true });
+    if (res.status !== 200) return undefined;
+    const parsed = tryParseJson(res.body) as { resourceType?: unknown } | undefined;
+    return parsed?.resourceType === 'CapabilityStatement' ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes, links and (optionally) caches the resources of one batch of patients; the cursor is the caller's. */
+async function indexPatients(run: Run, patients: readonly Patient[]): Promise<SourcePatientRow[]> {
+  const rows = await upsertSourcePatients(run.deps.prisma, run.source.id, patients);
+  if (rows.length === 0) return rows;
+  await run.linker.link(run.source.id, rows);
+  if (run.deps.resourceCache) run.resourceErrors += await fillResourceCache(run, rows.map((r) => r.sourcePatientId));
+  return rows;
+}
+
+/** Paged search: `Patient?_count=n[&_lastUpdated=gt<since>]`, then every `next` link as given. Returns the next run's `since`. */
+async function walkSearch(run: Run, cursor: Extract<SyncCursor, { kind: 'search' }> | null): Promise<Date> {
+  const { http, source } = run;
+  const first = () => new URL(firstPatientPageUrl(http.base, Math.min(source.pageSize, run.capabilities.maxCount), run.since));
+  let url = cursor ? http.resolve(cursor.next, 'next link') : first();
+  let resuming = cursor !== null;
+  const seen = new Set<string>();
+  for (;;) {
+    seen.add(url.href);
+    let page;
+    try {
+      page = await fetchPatientPage(http, url, run.opts.signal);
+    } catch (err) {
+      // Servers let page tokens expire; a stale cursor costs a walk from the first page (the
+      // writes are idempotent), not a stuck sync.
+      if (!resuming || !(err instanceof UpstreamError) || ![400, 404, 410].includes(errorStatus(err) ?? 0)) throw err;
+      resuming = false;
+      await run.states.start(source.id, run.since, run.startedAt);
+      run.indexed = 0;
+      url = first();
+      continue;
+    }
+    resuming = false;
+    if (page.total !== undefined && !cursor) run.total ??= page.total;
+    const next = page.next ? http.resolve(page.next, 'next link') : undefined;
+    if (next && seen.has(next.href)) throw new UpstreamError(source.id, 'UPSTREAM_UNAVAILABLE', { reason: 'next links loop' });
+    const rows = await indexPatients(run, page.patients);
+    await run.states.advance(source.id, page.next ? { kind: 'search', next: page.next } : null, rows.length);
+    run.indexed += rows.length;
+    emit(run, 'page');
+    if (!next) return run.startedAt;
+    url = next;
+  }
+}
+
+/** Bulk Data export: kick-off (or the status URL of the cursor), poll, then each Patient file. Returns the next run's `since`. */
+async function walkExport(run: Run, cursor: Extract<SyncCursor, { kind: 'export' }> | null): Promise<Date> {
+  const { http, source, opts } = run;
+  const kickOff = async () => {
+    const statusUrl = await kickOffPatientExport(http, { since: run.since, signal: opts.signal });
+    await run.states.advance(source.id, { kind: 'export', statusUrl, filesDone: 0 }, 0);
+    return statusUrl;
+  };
+  let statusUrl = cursor ? cursor.statusUrl : await kickOff();
+  let filesDone = cursor?.filesDone ?? 0;
+  const wait = () => waitForExport(http, statusUrl, { signal: opts.signal, poll: opts.poll, onProgress: (text) => emit(run, 'waiting', text) });
+  let manifest;
+  try {
+    manifest = await wait();
+  } catch (err) {
+    // The server dropped the job (expired, or deleted): export again from the same bound.
+    if (!cursor || !isExportJobGone(err)) throw err;
+    await run.states.start(source.id, run.since, run.startedAt);
+    run.indexed = 0;
+    statusUrl = await kickOff();
+    filesDone = 0;
+    manifest = await wait();
+  }
+  const files = manifest.output.filter((o) => o.type === 'Patient');
+  if (files.every((f) => f.count !== undefined)) run.total = files.reduce((n, f) => n + f.count!, 0);
+  const batchSize = opts.batchSize ?? 500;
+  for (let i = filesDone; i < files.length; i++) {
+    let written = 0;
+    let batch: Patient[] = [];
+    const flush = async () => {
+      written += (await indexPatients(run, batch)).length;
+      batch = [];
+    };
+    for await (const resource of exportFileResources(http, files[i]!, manifest, { signal: opts.signal, timeoutMs: opts.fileTimeoutMs ?? DEFAULT_FILE_TIMEOUT_MS })) {
+      if (resource.resourceType !== 'Patient' || !resource.id) continue;
+      batch.push(resource);
+      if (batch.length >= batchSize) await flush();
+    }
+    await flush();
+    await run.states.advance(source.id, { kind: 'export', statusUrl, filesDone: i + 1 }, written);
+    run.indexed += written;
+    emit(run, 'file', `file ${i + 1}/${files.length}`);
+  }
+  await deleteExportJob(http, statusUrl, opts.signal);
+  return manifest.transactionTime ? new Date(manifest.transactionTime) : run.startedAt;
+}
+
+/** Fills the search cache with every clinical type of these patients; returns the patients that failed (per type). */
+async function fillResourceCache(run: Run, patientIds: string[]): Promise<number> {
+  const rc = run.deps.resourceCache!;
+  if (!rc.clients.has(run.source.id)) return 0;
+  const listed = run.capabilities.resourceTypes;
+  const types = rc.types ?? CLINICAL_TYPES.filter((t) => listed.length === 0 || listed.includes(t));
+  const loaders = createLoaders({ clients: rc.clients, cache: rc.cache, signal: run.opts.signal });
+  const answers = await Promise.all(types.map((t) => loaders.resources(run.source.id, t).loadMany(patientIds)));
+  await loaders.whenIdle();
+  return answers.flat().filter((a) => a instanceof Error).length;
+}
+

@@ -1,0 +1,84 @@
+import { setMaxListeners } from 'node:events';
+import { fhirSources, type ChartgraphConfig } from '../config/config.schema.js';
+import { openDatabase } from '../datasources/cache/database.js';
+import { PatientIndex } from '../datasources/cache/patient-index.js';
+import { PrismaSearchCache } from '../datasources/cache/prisma-search-cache.js';
+import { FhirClient } from '../datasources/fhir/fhir-client.js';
+import { syncSources, type SourceSyncResult } from './population-sync.js';
+import { createProgressBar } from './progress.js';
+
+/** Flags of `chartgraph sync`. */
+export interface SyncCommandOptions {
+  source?: string;
+  full?: boolean;
+  resources?: boolean;
+}
+
+/**
+ * `chartgraph sync`: opens (and migrates) the cache database, syncs the chosen FHIR sources
+ * with a progress bar on stderr, prints one summary line per source on stdout and returns
+ * the exit code: 0 all complete, 1 a source failed, 2 unknown source, 130 interrupted
+ * (Ctrl-C stops at the next page or file; run again to resume).
+ */
+export async function runSyncCommand(config: ChartgraphConfig, flags: SyncCommandOptions): Promise<number> {
+  const all = fhirSources(config);
+  const sources = flags.source ? all.filter((s) => s.id === flags.source) : all;
+  if (sources.length === 0) {
+    console.error(`No FHIR source "${flags.source}"; configured: ${all.map((s) => s.id).join(', ') || 'none'}`);
+    return 2;
+  }
+  const controller = new AbortController();
+  // Every in-flight upstream call of `--resources` listens on this one signal (and lets go when done).
+  setMaxListeners(0, controller.signal);
+  const onSignal = () => {
+    if (controller.signal.aborted) process.exit(130);
+    console.error('\nstopping after the current page (Ctrl-C again to quit at once)');
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const database = await openDatabase(config.cache.url);
+  const progress = createProgressBar(process.stderr);
+  let results: SourceSyncResult[];
+  try {
+    const clients = new Map(sources.map((s) => [s.id, new FhirClient(s)] as const));
+    results = await syncSources(
+      sources,
+      {
+        prisma: database.prisma,
+        index: new PatientIndex(database.prisma),
+        strongIdentifierSystems: config.identity.strongIdentifierSystems,
+        ...(flags.resources && {
+          resourceCache: {
+            clients,
+            cache: new PrismaSearchCache(database.prisma, { ttlSeconds: config.cache.ttlSeconds, defaultTtlSeconds: config.cache.defaultTtlSeconds }),
+          },
+        }),
+      },
+      { full: flags.full, signal: controller.signal, onProgress: progress },
+    );
+  } finally {
+    progress.end();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await database.close();
+  }
+  for (const r of results) console.log(summaryLine(r));
+  if (results.some((r) => r.status === 'interrupted') || controller.signal.aborted) return 130;
+  return results.some((r) => r.status === 'failed') ? 1 : 0;
+}
+
+/** One line per source; error detail is the typed code and status, never upstream text. */
+export function summaryLine(r: SourceSyncResult): string {
+  const parts = [
+    r.sourceId,
+    r.mode,
+    r.status,
+    `${r.indexed} patients`,
+    r.since ? `changed since ${r.since.toISOString()}` : 'full',
+    ...(r.resumed ? ['resumed'] : []),
+    ...(r.resourceErrors ? [`${r.resourceErrors} resource fetches failed`] : []),
+    ...(r.error ? [`${r.error.code}${r.error.extensions.status ? ` HTTP ${String(r.error.extensions.status)}` : ''}${r.error.reason ? ` (${r.error.reason})` : ''}`] : []),
+  ];
+  return parts.join('  ');
+}
