@@ -175,6 +175,8 @@ export const configSchema = z
         staleWhileRevalidateSeconds: z.number().int().min(0).default(60),
         /** Past its TTL, a copy is served (marked stale) for this long when the source fails. */
         staleIfErrorSeconds: z.number().int().min(0).default(86_400),
+        /** Resources kept in this process's memory in front of the database cache; 0 turns the tier off. */
+        memoryMaxResources: z.number().int().min(0).default(200_000),
       })
       .strict()
       .default({
@@ -183,6 +185,7 @@ export const configSchema = z
         defaultTtlSeconds: 300,
         staleWhileRevalidateSeconds: 60,
         staleIfErrorSeconds: 86_400,
+        memoryMaxResources: 200_000,
       }),
     auth: authSchema.default({ mode: 'dev', issuer: 'chartgraph-dev', audience: 'chartgraph' }),
     identity: z

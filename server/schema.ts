@@ -22,6 +22,12 @@ export async function buildBareSchema(): Promise<GraphQLSchema> {
 export async function buildGatewaySchema(opts: { security?: boolean } = {}): Promise<GraphQLSchema> {
   const bare = await buildBareSchema();
   if (opts.security === false) return bare;
+  const m = process.env.CG_MW;
+  if (m === 'shield') return applyMiddleware(bare, buildPermissions());
+  if (m === 'deid') return applyMiddleware(bare, buildDeidMiddleware(bare) as IMiddlewareTypeMap);
+  if (m === 'audit') return applyMiddleware(bare, buildAuditMiddleware(bare) as IMiddlewareTypeMap);
+  if (m === 'shield+deid') return applyMiddleware(bare, buildPermissions(), buildDeidMiddleware(bare) as IMiddlewareTypeMap);
+  if (m === 'audit+shield') return applyMiddleware(bare, buildAuditMiddleware(bare) as IMiddlewareTypeMap, buildPermissions());
   return applyMiddleware(
     bare,
     buildAuditMiddleware(bare) as IMiddlewareTypeMap,

@@ -4,7 +4,9 @@ import { AuditStore } from '../datasources/cache/audit-store.js';
 import { BufferedAuditWriter } from '../datasources/cache/audit-writer.js';
 import { openDatabase, type Database } from '../datasources/cache/database.js';
 import { PatientIndex } from '../datasources/cache/patient-index.js';
+import { TieredSearchCache } from '../datasources/cache/memory-search-cache.js';
 import { PrismaSearchCache } from '../datasources/cache/prisma-search-cache.js';
+import type { SearchCache } from '../datasources/cache/search-cache.js';
 import { FhirClient } from '../datasources/fhir/fhir-client.js';
 import type { UpstreamCall } from '../datasources/fhir/fhir-types.js';
 import { SourceHealth } from '../datasources/source-health.js';
@@ -34,6 +36,10 @@ export type RunningServices = GatewayServices & {
   close(): Promise<void>;
 };
 
+function withMemoryTier(shared: SearchCache, maxResources: number): SearchCache {
+  return maxResources > 0 ? new TieredSearchCache(shared, { maxResources }) : shared;
+}
+
 /** Opens the cache database (migrating it) and builds one client per FHIR source. */
 export async function createGatewayServices(config: ChartgraphConfig, opts: ServiceOptions): Promise<RunningServices> {
   // Before the database opens: a missing key is a configuration error, found at once.
@@ -59,10 +65,10 @@ export async function createGatewayServices(config: ChartgraphConfig, opts: Serv
     config,
     clients,
     index: new PatientIndex(database.prisma),
-    searchCache: new PrismaSearchCache(database.prisma, {
-      ttlSeconds: config.cache.ttlSeconds,
-      defaultTtlSeconds: config.cache.defaultTtlSeconds,
-    }),
+    searchCache: withMemoryTier(
+      new PrismaSearchCache(database.prisma, { ttlSeconds: config.cache.ttlSeconds, defaultTtlSeconds: config.cache.defaultTtlSeconds }),
+      config.cache.memoryMaxResources,
+    ),
     health,
     logger: opts.logger,
     payers: new Map(

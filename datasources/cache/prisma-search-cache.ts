@@ -139,6 +139,11 @@ export class PrismaSearchCache implements SearchCache {
     return result;
   }
 
+  expiryFor(resourceType: string, fetchedAt: Date): Date {
+    const ttl = this.options.ttlSeconds[resourceType] ?? this.options.defaultTtlSeconds;
+    return new Date(fetchedAt.getTime() + ttl * 1000);
+  }
+
   /** Stores each patient's complete result, bodies and lists in one transaction. */
   async putMany(
     sourceId: string,
@@ -147,8 +152,7 @@ export class PrismaSearchCache implements SearchCache {
     results: ReadonlyMap<string, FhirResource[]>,
     fetchedAt: Date = this.now(),
   ): Promise<void> {
-    const ttl = this.options.ttlSeconds[resourceType] ?? this.options.defaultTtlSeconds;
-    const expiresAt = new Date(fetchedAt.getTime() + ttl * 1000);
+    const expiresAt = this.expiryFor(resourceType, fetchedAt);
 
     const resourceRows = new Map<string, ResourceRow>();
     const searchRows: { pid: string; ids: string[] }[] = [];

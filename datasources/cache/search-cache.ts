@@ -23,6 +23,8 @@ export interface SearchCache {
     patientIds: readonly string[],
     opts?: { includeStale?: boolean },
   ): Promise<Map<string, CachedSearch>>;
+  /** When a result fetched at `fetchedAt` stops being fresh (its type's TTL). */
+  expiryFor(resourceType: string, fetchedAt: Date): Date;
   /** Forgets what is cached for one source, some source patients, or both; returns how many searches went. */
   invalidate(scope: { sourceId?: string; sourcePatientIds?: readonly string[] }): Promise<number>;
   /**

@@ -19,6 +19,14 @@ const APOLLO_REQUEST_CODES = new Set([
 
 export const MASKED_MESSAGE = 'Internal server error';
 
+// Errors already logged by the plugin below with the request's logger (which carries the
+// request id the client is shown); formatError logs only the others (context creation).
+const loggedWithRequestId = new WeakSet<object>();
+
+function isUnexpected(original: unknown, code: unknown): boolean {
+  return !(original instanceof ChartgraphError) && !(typeof code === 'string' && APOLLO_REQUEST_CODES.has(code));
+}
+
 /**
  * Apollo `formatError`: our typed errors and Apollo's request errors go out as they are;
  * anything else is logged here and replaced by a bare INTERNAL_SERVER_ERROR, since its
@@ -30,7 +38,9 @@ export function createFormatError(logger: Logger) {
     if (original instanceof ChartgraphError) return formatted;
     const code = formatted.extensions?.code;
     if (typeof code === 'string' && APOLLO_REQUEST_CODES.has(code)) return formatted;
-    logger.error({ err: original, path: formatted.path }, 'unexpected error in a GraphQL request');
+    if (!(typeof original === 'object' && original !== null && loggedWithRequestId.has(original))) {
+      logger.error({ err: original, path: formatted.path }, 'unexpected error in a GraphQL request');
+    }
     return { message: MASKED_MESSAGE, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
   };
 }
@@ -43,6 +53,15 @@ export function responseErrorsPlugin(): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart() {
       return {
+        async didEncounterErrors({ errors, contextValue }) {
+          if (!contextValue?.logger) return;
+          for (const e of errors) {
+            const original = unwrapResolverError(e);
+            if (!isUnexpected(original, e.extensions?.code) || typeof original !== 'object' || original === null) continue;
+            contextValue.logger.error({ err: original, path: e.path }, 'unexpected error in a GraphQL request');
+            loggedWithRequestId.add(original);
+          }
+        },
         async willSendResponse({ response, contextValue }) {
           if (response.body.kind !== 'single') return;
           const result = response.body.singleResult;

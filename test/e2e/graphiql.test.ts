@@ -46,9 +46,12 @@ describe.skipIf(!haveChromium)('GraphiQL', () => {
     ]);
   }, 30_000);
   afterAll(async () => {
+    let s = Date.now();
     await browser?.close();
+    console.error('DBG browser close', Date.now() - s); s = Date.now();
     await t?.close();
-  }, 30_000);
+    console.error('DBG gw close', Date.now() - s);
+  }, 60_000);
 
   it('serves the page to browsers only, with a self-only CSP', async () => {
     const page = await fetch(`${t.gateway.url}/graphql`, { headers: { accept: 'text/html' } });

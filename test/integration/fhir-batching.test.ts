@@ -149,6 +149,9 @@ class MemorySearchCache implements SearchCache {
     }
     return out;
   }
+  expiryFor(_type: string, fetchedAt: Date): Date {
+    return new Date(fetchedAt.getTime() + 60_000);
+  }
   async invalidate(): Promise<number> {
     const n = this.store.size;
     this.store.clear();

@@ -1,0 +1,270 @@
+import 'reflect-metadata';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ApolloServer } from '@apollo/server';
+import { fastifyApolloHandler } from '@as-integrations/fastify';
+import autocannon from 'autocannon';
+import Fastify from 'fastify';
+import { pino } from 'pino';
+import { parseConfig } from '../config/load-config.js';
+import { fhirSources, type ChartgraphConfig } from '../config/config.schema.js';
+import { FhirClient } from '../datasources/fhir/fhir-client.js';
+import { searchForPatients } from '../datasources/fhir/patient-batch.js';
+import { startSandbox, type Sandbox } from '../sandbox/index.js';
+import { startGateway, type Gateway } from '../server/app.js';
+import { mintDevToken } from '../server/auth.js';
+
+// `npm run bench`: the PRODUCT.md performance scenarios against the sandbox with a fixed
+// upstream latency, each beside its baseline in the same run, written to bench/RESULTS.md.
+// Flags: --quick (short runs, for a smoke test), --load-seconds N (default 60).
+
+const args = process.argv.slice(2);
+const QUICK = args.includes('--quick');
+const LOAD_SECONDS = Number(args[args.indexOf('--load-seconds') + 1]) || (QUICK ? 5 : 60);
+const THROUGHPUT_SECONDS = QUICK ? 3 : 10;
+const ITERATIONS = QUICK ? 5 : 20;
+const UPSTREAM_LATENCY_MS = 20;
+const DASHBOARD_PATIENTS = 50;
+const TYPES = ['conditions', 'observations', 'medicationRequests', 'encounters', 'immunizations'] as const;
+const FHIR_TYPES = ['Condition', 'Observation', 'MedicationRequest', 'Encounter', 'Immunization'];
+
+interface Row {
+  target: string;
+  measured: string;
+  baseline: string;
+  met: boolean | null;
+}
+
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+const sortNum = (xs: number[]) => [...xs].sort((a, b) => a - b);
+const ms = (x: number) => `${x.toFixed(1)} ms`;
+
+async function timeIt(times: number, fn: () => Promise<void>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < times; i++) {
+    const t0 = performance.now();
+    await fn();
+    out.push(performance.now() - t0);
+  }
+  return sortNum(out);
+}
+
+/** Three EHRs: the sandbox's two, and a second sandbox's OR-capable EHR as "county". */
+async function upstreams(): Promise<{ a: Sandbox; b: Sandbox; sources: Record<string, unknown>[] }> {
+  const opts = { minPatients: DASHBOARD_PATIENTS, latencyMs: UPSTREAM_LATENCY_MS };
+  const a = await startSandbox(opts);
+  const b = await startSandbox(opts);
+  const county = { ...b.sourcesConfig()[0]!, id: 'county', name: 'County General' };
+  return { a, b, sources: [...a.sourcesConfig(), county] };
+}
+
+async function gateway(sources: Record<string, unknown>[], cache: Record<string, unknown>, dir: string, name: string, withoutSecurity = false) {
+  const config = parseConfig({
+    server: { port: 0, logLevel: 'silent' },
+    cache: { url: `pglite:${path.join(dir, name)}`, ...cache },
+    auth: { mode: 'dev' },
+    limits: { rateLimit: { perMinute: 10_000_000 } },
+    sources,
+  });
+  const devSecretFile = path.join(dir, 'dev-secret');
+  const gw = await startGateway(config, { logger: pino({ level: 'silent' }), port: 0, devSecretFile, withoutSecurity });
+  const token = await mintDevToken(config.auth, { role: 'clinician' }, devSecretFile);
+  const post = async (query: string, variables: Record<string, unknown>) => {
+    const res = await fetch(`${gw.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await res.json()) as { data?: any; errors?: unknown[] };
+    if (body.errors) throw new Error(`bench query failed: ${JSON.stringify(body.errors).slice(0, 300)}`);
+    return body.data;
+  };
+  return { gw, config, token, post };
+}
+
+async function resolveIds(post: (q: string, v: Record<string, unknown>) => Promise<any>, a: Sandbox): Promise<string[]> {
+  const ids: string[] = [];
+  for (const p of a.truth.patients.slice(0, DASHBOARD_PATIENTS)) {
+    const data = await post('query($v: String!) { patientByIdentifier(system: "http://mercy.example/fhir/mrn", value: $v) { id } }', {
+      v: p.ehrs.mercy!.mrn,
+    });
+    ids.push(data.patientByIdentifier.id);
+  }
+  return ids;
+}
+
+const DASHBOARD = `query($ids: [ID!]!) { patients(ids: $ids) { id ${TYPES.map((t) => `${t}(first: 1) { totalCount }`).join(' ')} } }`;
+const ONE = `query($id: ID!) { patient(id: $id) { id name { text } ${TYPES.map((t) => `${t}(first: 20) { totalCount nodes { id } }`).join(' ')} } }`;
+
+/** The latency floor: the same upstream calls, made directly with the same HTTP client, no GraphQL. */
+async function directCalls(config: ChartgraphConfig, links: Map<string, string[]>): Promise<void> {
+  await Promise.all(
+    fhirSources(config).map(async (s) => {
+      const client = floorClients.get(s.id) ?? floorClients.set(s.id, new FhirClient(s)).get(s.id)!;
+      const ids = links.get(s.id) ?? [];
+      if (ids.length === 0) return;
+      const caps = await client.getCapabilities();
+      if (caps.patientOrSearch) await client.search('Patient', [['_id', ids.join(',')]]);
+      else await Promise.all(ids.map((id) => client.read('Patient', id)));
+      await Promise.all(FHIR_TYPES.map((t) => searchForPatients(client, t, ids, [])));
+    }),
+  );
+}
+const floorClients = new Map<string, FhirClient>();
+
+async function sourceLinks(gw: Gateway, ids: string[]): Promise<Map<string, string[]>> {
+  const links = await gw.services.index.linksForUnified(ids);
+  const bySource = new Map<string, string[]>();
+  for (const rows of links.values()) for (const r of rows) bySource.set(r.sourceId, [...(bySource.get(r.sourceId) ?? []), r.sourcePatientId]);
+  return bySource;
+}
+
+async function throughput(url: string, body: string, token: string | null, seconds: number) {
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    connections: 10,
+    duration: seconds,
+    headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
+    body,
+  });
+  return { rps: result.requests.average, errors: result.errors + result.non2xx, p50: result.latency.p50, total: result.requests.total };
+}
+
+async function helloWorld() {
+  const apollo = new ApolloServer({ typeDefs: 'type Query { hello: String }', resolvers: { Query: { hello: () => 'world' } } });
+  await apollo.start();
+  const app = Fastify();
+  app.route({ method: ['GET', 'POST', 'OPTIONS'], url: '/graphql', handler: fastifyApolloHandler(apollo) });
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  return { url: `${url}/graphql`, close: async () => (await app.close(), await apollo.stop()) };
+}
+
+async function main() {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'cg-bench-'));
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  const { a, b, sources } = await upstreams();
+  const cold = await gateway(sources, { defaultTtlSeconds: 0, staleWhileRevalidateSeconds: 0, staleIfErrorSeconds: 0 }, dir, 'cold');
+  const warm = await gateway(sources, { defaultTtlSeconds: 3600 }, dir, 'warm');
+  const bare = await gateway(sources, { defaultTtlSeconds: 3600 }, dir, 'bare', true);
+  try {
+    console.error('resolving patients...');
+    const ids = await resolveIds(cold.post, a);
+    const links = await sourceLinks(cold.gw, ids);
+
+    // 1. Upstream calls of a 50-patient x 5-type dashboard over 3 EHRs.
+    const ehrs = [a.ehr('mercy'), a.ehr('stjude'), b.ehr('mercy')];
+    const names = ['mercy', 'stjude', 'county'];
+    for (const e of ehrs) e.resetRequests();
+    await cold.post(DASHBOARD, { ids });
+    const callLines: string[] = [];
+    let callsOk = true;
+    ehrs.forEach((e, i) => {
+      const or = e.profile.patientOrSearch;
+      const linked = links.get(names[i]!)?.length ?? 0;
+      const searches = e.requests.entries.filter((r) => r.interaction === 'search' && !r.page);
+      const keys = searches.map((r) => `${r.resourceType} ${JSON.stringify(r.params)}`);
+      const dupes = keys.length - new Set(keys).size;
+      for (const t of FHIR_TYPES) {
+        const n = searches.filter((r) => r.resourceType === t).length;
+        const bound = or ? 1 : linked; // one chunk holds 50 ids under maxUrlLength 2000
+        if (n > bound) callsOk = false;
+        callLines.push(`| ${names[i]} (${or ? 'OR lists' : 'no OR'}) | ${t} | ${n} | ${or ? '1 per chunk' : `1 per patient (${linked})`} |`);
+      }
+      if (dupes > 0) callsOk = false;
+      callLines.push(`| ${names[i]} | duplicates | ${dupes} | 0 |`);
+      notes.push(`${names[i]}: ${e.requests.count()} requests in all (searches, next pages, Patient reads) for ${linked} linked patients`);
+    });
+    rows.push({
+      target: 'dashboard 50 patients x 5 types x 3 EHRs: <= 1 search per (source, type, chunk) with OR lists, <= 1 per (source, type, patient) without; no duplicates',
+      measured: callsOk ? 'met (table below)' : 'NOT met (table below)',
+      baseline: '-',
+      met: callsOk,
+    });
+
+    // 2. Added latency over the slowest upstream path (direct calls, same client, no GraphQL).
+    const oneLinks = new Map([...links].map(([s, l]) => [s, l.slice(0, 1)]));
+    const oneId = ids[0]!;
+    await directCalls(cold.config, oneLinks); // warm up connections and /metadata
+    const floorOne = await timeIt(ITERATIONS, () => directCalls(cold.config, oneLinks));
+    const gwOne = await timeIt(ITERATIONS, async () => void (await cold.post(ONE, { id: oneId })));
+    const addedOne = pct(gwOne, 50) - pct(floorOne, 50);
+    rows.push({ target: 'added latency, one patient: p50 <= 5 ms', measured: `p50 ${ms(addedOne)}, p99 ${ms(pct(gwOne, 99) - pct(floorOne, 99))}`, baseline: `direct p50 ${ms(pct(floorOne, 50))}; gateway p50 ${ms(pct(gwOne, 50))}`, met: addedOne <= 5 });
+
+    const floorDash = await timeIt(ITERATIONS, () => directCalls(cold.config, links));
+    const gwDash = await timeIt(ITERATIONS, async () => void (await cold.post(DASHBOARD, { ids })));
+    const addedDash = pct(gwDash, 50) - pct(floorDash, 50);
+    rows.push({ target: 'added latency, 50-patient dashboard: p50 <= 20 ms', measured: `p50 ${ms(addedDash)}, p99 ${ms(pct(gwDash, 99) - pct(floorDash, 99))}`, baseline: `direct p50 ${ms(pct(floorDash, 50))}; gateway p50 ${ms(pct(gwDash, 50))}`, met: addedDash <= 20 });
+
+    // 3. Repeat query from the cache.
+    const warmIds = await resolveIds(warm.post, a);
+    await warm.post(ONE, { id: warmIds[0] });
+    await new Promise((r) => setTimeout(r, 500)); // cache writes land after the answer
+    const hit = await timeIt(ITERATIONS * 5, async () => void (await warm.post(ONE, { id: warmIds[0] })));
+    rows.push({ target: 'repeat one-patient query from the cache: p50 <= 10 ms', measured: `p50 ${ms(pct(hit, 50))}, p99 ${ms(pct(hit, 99))}`, baseline: `uncached p50 ${ms(pct(gwOne, 50))}`, met: pct(hit, 50) <= 10 });
+
+    // 4. Throughput of the cached one-patient query against a bare Apollo hello-world, and shield + audit cost.
+    const hello = await helloWorld();
+    const base = await throughput(hello.url, JSON.stringify({ query: '{ hello }' }), null, THROUGHPUT_SECONDS);
+    await hello.close();
+    const body = JSON.stringify({ query: ONE, variables: { id: warmIds[0] } });
+    const cached = await throughput(`${warm.gw.url}/graphql`, body, warm.token, THROUGHPUT_SECONDS);
+    const ratio = cached.rps / base.rps;
+    rows.push({ target: 'cached one-patient query throughput >= 40% of bare Apollo hello-world', measured: `${cached.rps.toFixed(0)} req/s = ${(ratio * 100).toFixed(0)}% (errors ${cached.errors})`, baseline: `hello-world ${base.rps.toFixed(0)} req/s`, met: ratio >= 0.4 && cached.errors === 0 });
+
+    const bareIds = await resolveIds(bare.post, a);
+    await bare.post(ONE, { id: bareIds[0] });
+    await new Promise((r) => setTimeout(r, 500));
+    const unsecured = await throughput(`${bare.gw.url}/graphql`, JSON.stringify({ query: ONE, variables: { id: bareIds[0] } }), bare.token, THROUGHPUT_SECONDS);
+    const secured = await throughput(`${warm.gw.url}/graphql`, body, warm.token, THROUGHPUT_SECONDS);
+    const cost = 1 - secured.rps / unsecured.rps;
+    rows.push({ target: 'shield + audit cost <= 15% of throughput', measured: `${(cost * 100).toFixed(1)}% (${secured.rps.toFixed(0)} vs ${unsecured.rps.toFixed(0)} req/s)`, baseline: 'same gateway without shield, audit, de-identification', met: cost <= 0.15 });
+
+    // 5. Load run: mixed cached and uncached queries; no errors, no memory growth.
+    global.gc?.();
+    const rssBefore = process.memoryUsage().rss;
+    const heapBefore = process.memoryUsage().heapUsed;
+    const load = await throughput(`${warm.gw.url}/graphql`, JSON.stringify({ query: DASHBOARD, variables: { ids: warmIds } }), warm.token, LOAD_SECONDS);
+    global.gc?.();
+    const heapGrowth = (process.memoryUsage().heapUsed - heapBefore) / 1024 / 1024;
+    rows.push({
+      target: `load run ${LOAD_SECONDS} s (autocannon, 10 connections, 50-patient dashboard): no errors, no memory growth`,
+      measured: `${load.total} requests, ${load.errors} errors, heap ${heapGrowth >= 0 ? '+' : ''}${heapGrowth.toFixed(1)} MiB, RSS ${((process.memoryUsage().rss - rssBefore) / 1024 / 1024).toFixed(1)} MiB`,
+      baseline: `p50 ${load.p50} ms`,
+      met: load.errors === 0 && heapGrowth < 50,
+    });
+
+    const report = [
+      '# Benchmark results',
+      '',
+      `Command: \`npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}\` (node --expose-gc dist/bench/run.js). Machine: ${os.cpus().length} cores, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`,
+      `Upstreams: the sandbox with ${UPSTREAM_LATENCY_MS} ms fixed latency on every request; 3 EHRs (mercy and county accept OR lists, stjude does not); ${DASHBOARD_PATIENTS} patients.`,
+      'Every figure is measured in this same run beside its baseline. The latency floor is the same upstream calls made directly with the same FHIR client (no GraphQL, identity, mapping or cache).',
+      'Servers, sandbox and load generator share this process and its two cores, so absolute numbers are pessimistic; the ratios are what the targets name.',
+      '',
+      '| target (PRODUCT.md) | measured | baseline in the same run | met |',
+      '|---|---|---|---|',
+      ...rows.map((r) => `| ${r.target} | ${r.measured} | ${r.baseline} | ${r.met === null ? '-' : r.met ? 'yes' : 'NO'} |`),
+      '',
+      '## Upstream searches of one dashboard query',
+      '',
+      '| source | resource type | first-page searches | bound |',
+      '|---|---|---|---|',
+      ...callLines,
+      '',
+      ...notes.map((n) => `- ${n}`),
+      '',
+    ].join('\n');
+    const out = path.join(process.cwd(), 'bench', 'RESULTS.md');
+    await writeFile(out, report);
+    console.log(report);
+  } finally {
+    await Promise.all([cold.gw.close(), warm.gw.close(), bare.gw.close()]);
+    await Promise.all([a.close(), b.close()]);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
