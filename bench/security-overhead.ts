@@ -3,7 +3,7 @@
  * cached one-patient query against two gateways in one process, one with the security
  * layers and one built without them (`withoutSecurity`, a benchmark-only option).
  *
- *   npx tsx bench/security-overhead.ts [--seconds 3] [--rounds 3] [--concurrency 8]
+ *   npx tsx bench/security-overhead.ts [--seconds 3] [--rounds 5] [--concurrency 8]
  *
  * Both gateways sit in front of the same sandbox, each on its own in-memory PGlite, with a
  * long cache TTL so the query is served from the cache after warm-up. Rounds alternate
@@ -19,7 +19,7 @@ import { startGateway, type Gateway } from '../server/app.js';
 import { mintDevToken } from '../server/auth.js';
 
 const { values } = parseArgs({
-  options: { seconds: { type: 'string', default: '3' }, rounds: { type: 'string', default: '3' }, concurrency: { type: 'string', default: '8' } },
+  options: { seconds: { type: 'string', default: '3' }, rounds: { type: 'string', default: '5' }, concurrency: { type: 'string', default: '8' } },
 });
 const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
@@ -89,7 +89,7 @@ async function main(): Promise<void> {
       t.id = found.data.patientByIdentifier.id;
       targets.push(t);
     }
-    for (const t of targets) await measure(t, 1); // warm caches, JIT and connections
+    for (const t of targets) await measure(t, 2); // warm caches, JIT and connections
 
     const results = new Map<string, number[]>(targets.map((t) => [t.name, []]));
     for (let round = 0; round < ROUNDS; round++) {

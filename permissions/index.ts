@@ -1,3 +1,5 @@
+import type { GraphQLSchema } from 'graphql';
+import type { IMiddlewareTypeMap } from 'graphql-middleware';
 import { deny, shield, type IRules } from 'graphql-shield';
 import { ForbiddenError } from '../errors/errors.js';
 import { auditPermissions } from './audit.js';
@@ -6,6 +8,7 @@ import { clinicalPermissions } from './clinical.js';
 import { identityPermissions } from './identity.js';
 import { eligibilityPermissions } from './eligibility.js';
 import { patientPermissions } from './patient.js';
+import { isAuthenticated } from './rules.js';
 import { sourcePermissions } from './sources.js';
 
 type RuleMap = Record<string, unknown>;
@@ -48,3 +51,21 @@ export function buildPermissions() {
     allowExternalErrors: true,
   });
 }
+
+/**
+ * The shield middleware as a field map for `applyMiddleware`, without the types whose only
+ * rule is `isAuthenticated`. Every GraphQL request is authenticated before it executes (the
+ * context factory refuses one without a valid token), so that rule cannot fail there, while
+ * wrapping every field of every clinical item, coding and page in an async rule check is
+ * most of what shield costs. The rule stays in the tree (the schema walk checks it) and
+ * protects those types should they ever be reached another way. Types with any other rule,
+ * and every field with its own rule, stay wrapped.
+ */
+export function buildPermissionMiddleware(schema: GraphQLSchema): IMiddlewareTypeMap {
+  const map = { ...(buildPermissions().generate(schema) as IMiddlewareTypeMap) };
+  for (const [type, rule] of Object.entries(ruleTree)) {
+    if (rule === isAuthenticated) delete map[type];
+  }
+  return map;
+}
+

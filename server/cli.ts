@@ -14,6 +14,7 @@ import { createLogger } from './logger.js';
 const SANDBOX_KEY_ENV = 'CHARTGRAPH_SANDBOX_KEY';
 const SANDBOX_PAYER_TOKEN_ENV = 'CHARTGRAPH_SANDBOX_PAYER_TOKEN';
 const SANDBOX_BASE_PORT = 4100;
+const SHUTDOWN_GRACE_MS = 15_000;
 
 function readConfig(path?: string): ChartgraphConfig {
   return loadConfig(resolveConfigPath(path));
@@ -31,16 +32,21 @@ function closeOnSignal(...closers: (() => Promise<void>)[]): void {
     if (stopping) return;
     stopping = true;
     console.error(`${signal}: shutting down`);
+    // In-flight requests get a grace period; a client that never reads its answer must
+    // not keep the process alive past it.
+    const deadline = setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS);
     for (const close of closers) await close().catch((err) => console.error(err));
+    clearTimeout(deadline);
     process.exit(0);
   };
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
 }
 
-async function serve(config: ChartgraphConfig): Promise<Gateway> {
+async function serve(config: ChartgraphConfig, opts: { demo?: boolean } = {}): Promise<Gateway> {
   const logger = createLogger(config.server.logLevel);
-  const gateway = await startGateway(config, { logger });
+  // The demo's GraphiQL offers a dev token per role; a real deployment never does.
+  const gateway = await startGateway(config, { logger, graphiqlDevTokens: opts.demo ?? false });
   logger.info({ url: `${gateway.url}/graphql` }, 'chartgraph listening');
   return gateway;
 }
@@ -71,15 +77,16 @@ program
   .action(async () => {
     const sandbox = await startDemoSandbox();
     const config = readConfig(program.opts().config);
-    const gateway = await serve(config);
+    const gateway = await serve(config, { demo: true });
     closeOnSignal(
       () => gateway.close(),
       () => sandbox.close(),
     );
     const lines = [`\nchartgraph demo: ${gateway.url}/graphql`, `sandbox EHRs: ${sandbox.ehrs.map((e) => `${e.id} ${e.baseUrl}`).join(', ')}`, '\nDev tokens (12 h):'];
     for (const role of ROLES) lines.push(`  ${role.padEnd(17)} ${await mintDevToken(config.auth, { role })}`);
-    const [mercy] = sandbox.truth.patients;
-    if (mercy) lines.push('\nTry: query { patientByIdentifier(system: "http://hl7.org/fhir/sid/us-ssn", value: "<an SSN>") { id name { text } } }');
+    const example = sandbox.truth.patients.find((p) => p.ehrs.mercy && p.ehrs.stjude)?.ehrs.mercy?.mrn;
+    lines.push(`\nOpen ${gateway.url}/graphql in a browser (GraphiQL), paste a token, or try:`);
+    if (example) lines.push(`  { patientByIdentifier(system: "http://mercy.example/fhir/mrn", value: "${example}") { id name { text } sourceRecords { source { id } } } }`);
     console.log(lines.join('\n'));
   });
 

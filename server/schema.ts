@@ -3,7 +3,7 @@ import { type GraphQLSchema } from 'graphql';
 import { applyMiddleware, type IMiddlewareTypeMap } from 'graphql-middleware';
 import { buildSchema } from 'type-graphql';
 import { buildDeidMiddleware } from '../permissions/deid-middleware.js';
-import { buildPermissions } from '../permissions/index.js';
+import { buildPermissionMiddleware } from '../permissions/index.js';
 import { resolvers } from '../resolvers/index.js';
 import { buildAuditMiddleware } from './audit-middleware.js';
 
@@ -22,16 +22,10 @@ export async function buildBareSchema(): Promise<GraphQLSchema> {
 export async function buildGatewaySchema(opts: { security?: boolean } = {}): Promise<GraphQLSchema> {
   const bare = await buildBareSchema();
   if (opts.security === false) return bare;
-  const m = process.env.CG_MW;
-  if (m === 'shield') return applyMiddleware(bare, buildPermissions());
-  if (m === 'deid') return applyMiddleware(bare, buildDeidMiddleware(bare) as IMiddlewareTypeMap);
-  if (m === 'audit') return applyMiddleware(bare, buildAuditMiddleware(bare) as IMiddlewareTypeMap);
-  if (m === 'shield+deid') return applyMiddleware(bare, buildPermissions(), buildDeidMiddleware(bare) as IMiddlewareTypeMap);
-  if (m === 'audit+shield') return applyMiddleware(bare, buildAuditMiddleware(bare) as IMiddlewareTypeMap, buildPermissions());
   return applyMiddleware(
     bare,
     buildAuditMiddleware(bare) as IMiddlewareTypeMap,
-    buildPermissions(),
+    buildPermissionMiddleware(bare),
     buildDeidMiddleware(bare) as IMiddlewareTypeMap,
   );
 }

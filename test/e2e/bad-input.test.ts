@@ -33,7 +33,7 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 async function send(body: unknown, token?: string | null, headers: Record<string, string> = {}) {
-  const auth = token === null ? {} : { authorization: `Bearer ${token ?? (await t.token('clinician'))}` };
+  const auth: Record<string, string> = token === null ? {} : { authorization: `Bearer ${token ?? (await t.token('clinician'))}` };
   const res = await fetch(`${t.gateway.url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...auth, ...headers },
