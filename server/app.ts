@@ -18,6 +18,7 @@ import { limitsPlugin, maxAliasesRule, maxDepthRule } from './plugins/limits.js'
 import { createFormatError, responseErrorsPlugin } from './plugins/response-errors.js';
 import { createRateLimiter } from './rate-limit.js';
 import { buildGatewaySchema } from './schema.js';
+import { loadMigrations } from '../datasources/cache/migrator.js';
 import { createGatewayServices, type RunningServices, type ServiceOptions } from './services.js';
 
 export interface GatewayOptions extends Partial<ServiceOptions> {
@@ -99,18 +100,23 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
 
   fastify.get('/healthz', async () => ({ status: 'ok' }));
   fastify.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  const expectedMigrations = (await loadMigrations()).map((m) => m.name);
   fastify.get('/readyz', async (_req, reply) => {
-    const database = await services.database.prisma.$queryRaw`SELECT 1`.then(
-      () => 'ok',
-      () => 'unreachable',
-    );
+    // Reachable, and every migration this build knows is applied (a replica of an older
+    // build beside a newer database is fine; the reverse is not).
+    const applied = await services.database.prisma
+      .$queryRaw<{ migration_name: string }[]>`SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`
+      .then((rows) => new Set(rows.map((r) => r.migration_name)))
+      .catch(() => null);
+    const database = applied ? 'ok' : 'unreachable';
+    const pending = applied ? expectedMigrations.filter((m) => !applied.has(m)).length : null;
     const sources = config.sources.map((s) => ({
       id: s.id,
       status: services.health.status(s.id).status,
       breaker: services.clients.get(s.id)?.breakerState ?? null,
     }));
-    const ready = database === 'ok';
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', database, sources });
+    const ready = database === 'ok' && pending === 0;
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', database, pendingMigrations: pending, sources });
   });
 
   const graphql = fastifyApolloHandler(apollo, {

@@ -255,3 +255,17 @@ describe('authentication and permissions', () => {
     ]);
   });
 });
+
+describe('health endpoints', () => {
+  it('answer without a token: /healthz alive, /readyz with the database, migrations and each source', async () => {
+    expect(await (await fetch(`${t.gateway.url}/healthz`)).json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${t.gateway.url}/readyz`);
+    expect(ready.status).toBe(200);
+    const body = await ready.json();
+    expect(body).toMatchObject({ status: 'ready', database: 'ok', pendingMigrations: 0 });
+    expect(body.sources.map((s: any) => [s.id, s.breaker])).toEqual([
+      ['mercy', 'closed'],
+      ['stjude', 'closed'],
+    ]);
+  });
+});
