@@ -192,6 +192,8 @@ export const configSchema = z
       .object({
         /** Identifier systems that name one person everywhere (deterministic links). */
         strongIdentifierSystems: z.array(z.string().min(1)).default(['http://hl7.org/fhir/sid/us-ssn']),
+        /** How long a replica keeps a patient's links in memory; another replica's link changes show within this. 0: always ask the database. */
+        linkCacheSeconds: z.number().int().min(0).default(10),
         /** Further identifier systems sources share as cross references (an HIE or enterprise id): deterministic links too. */
         crossReferenceSystems: z.array(z.string().min(1)).default([]),
         /** Demographic match score (bits, log2 likelihood ratio) at or above which records link automatically. */
@@ -204,7 +206,13 @@ export const configSchema = z
         message: 'possibleMatchThreshold must not exceed autoLinkThreshold',
         path: ['possibleMatchThreshold'],
       })
-      .default({ strongIdentifierSystems: ['http://hl7.org/fhir/sid/us-ssn'], crossReferenceSystems: [], autoLinkThreshold: 24, possibleMatchThreshold: 12 }),
+      .default({
+        strongIdentifierSystems: ['http://hl7.org/fhir/sid/us-ssn'],
+        linkCacheSeconds: 10,
+        crossReferenceSystems: [],
+        autoLinkThreshold: 24,
+        possibleMatchThreshold: 12,
+      }),
     limits: z
       .object({
         maxPatientsPerRequest: z.number().int().positive().default(1000),

@@ -103,8 +103,14 @@ export function createLoaders(deps: LoaderDeps): Loaders {
     pendingWrites.add(job);
   }
 
+  /** False when nothing stored for this type could ever be served again (TTL 0, no stale window): the cache is off for it. */
+  function worthStoring(resourceType: string, fetchedAt: Date): boolean {
+    if (!cache) return false;
+    return cache.expiryFor(resourceType, fetchedAt) > fetchedAt || policy.staleWhileRevalidateSeconds > 0 || policy.staleIfErrorSeconds > 0;
+  }
+
   function writeBack(sourceId: string, resourceType: string, shape: string, results: Map<string, FhirResource[]>, fetchedAt: Date): void {
-    if (!cache || results.size === 0) return;
+    if (!cache || results.size === 0 || !worthStoring(resourceType, fetchedAt)) return;
     inBackground(() => cache.putMany(sourceId, resourceType, shape, results, fetchedAt));
   }
 

@@ -146,23 +146,27 @@ export class PatientDirectory {
     const links = await this.deps.index.findLinks(inSources);
     const errors: UpstreamError[] = [];
     const ids: string[] = [];
-    const unlinked: Hit[] = [];
+    const unlinkedRows = [];
     for (const row of inSources) {
       const link = links.get(linkKey(row));
-      if (link) {
-        if (!ids.includes(link.unifiedId)) ids.push(link.unifiedId);
-        continue;
-      }
-      const resource = await this.deps.loaders
-        .patientById(row.sourceId)
-        .load(row.sourcePatientId)
-        .catch((err: unknown) => {
-          if (err instanceof UpstreamError) errors.push(err);
-          else throw err;
-          return null;
-        });
-      if (resource) unlinked.push({ sourceId: row.sourceId, resource });
+      if (!link) unlinkedRows.push(row);
+      else if (!ids.includes(link.unifiedId)) ids.push(link.unifiedId);
     }
+    // Loaded together, so the loaders batch them per source.
+    const loaded = await Promise.all(
+      unlinkedRows.map((row) =>
+        this.deps.loaders
+          .patientById(row.sourceId)
+          .load(row.sourcePatientId)
+          .then((resource) => resource && { sourceId: row.sourceId, resource })
+          .catch((err: unknown) => {
+            if (err instanceof UpstreamError) errors.push(err);
+            else throw err;
+            return null;
+          }),
+      ),
+    );
+    const unlinked: Hit[] = loaded.filter((h): h is Hit => h !== null);
     const found = await Promise.all(ids.map((id) => this.byId.load(id)));
     const out = new Map<string, UnifiedPatient>();
     for (const f of found) {

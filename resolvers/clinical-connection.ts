@@ -1,5 +1,5 @@
 import type { GraphQLResolveInfo } from 'graphql';
-import type { SearchParams } from '../datasources/fhir/fhir-types.js';
+import type { FhirResource, SearchParams } from '../datasources/fhir/fhir-types.js';
 import { parseToken, tokenParam, escapeSearchValue } from '../datasources/fhir/search-params.js';
 import { UpstreamError } from '../errors/errors.js';
 import type { ClinicalItem } from '../schema/clinical.types.js';
@@ -90,16 +90,10 @@ export async function loadClinicalConnection<T extends ClinicalItem>(
     if (!entry) continue;
     const { record, result } = entry;
     const source = ctx.services.sourceRef(record.sourceId);
-    for (const resource of result.resources) {
-      const item = kind.map(resource) as Unprovenanced<T>;
+    const fetchedAt = result.fetchedAt.toISOString();
+    for (const { resourceId, item, key } of prepare(kind, result.resources)) {
       if (!passes(kind, item, args)) continue;
-      const provenance: Provenance = {
-        source,
-        sourceResourceId: resource.id ?? '',
-        fetchedAt: result.fetchedAt.toISOString(),
-        stale: result.stale,
-      };
-      const key = JSON.stringify(kind.identity(item));
+      const provenance: Provenance = { source, sourceResourceId: resourceId, fetchedAt, stale: result.stale };
       let sameItem = merged.get(key);
       if (!sameItem) merged.set(key, (sameItem = []));
       // Records come source by source. If this source made the newest entry of this key,
@@ -110,18 +104,41 @@ export async function loadClinicalConnection<T extends ClinicalItem>(
       if (other) {
         other.provenance.push(provenance);
       } else {
-        const entry = { item, provenance: [provenance], id: `${record.sourceId}/${kind.resourceType}/${resource.id ?? ''}` };
+        const entry = { item, provenance: [provenance], id: `${record.sourceId}/${kind.resourceType}/${resourceId}` };
         sameItem.push(entry);
         all.push(entry);
       }
     }
   }
 
-  const items = all.map(({ item, provenance, id }) => ({ ...item, id, provenance }) as unknown as T);
-  const dated = items.map((node) => ({ node, date: kind.date(node as unknown as Unprovenanced<T>) ?? '' }));
+  const dated = all.map(({ item, provenance, id }) => ({ node: { ...item, id, provenance } as unknown as T, date: kind.date(item) ?? '' }));
   dated.sort((a, b) => (a.date === b.date ? (a.node.id < b.node.id ? -1 : 1) : a.date < b.date ? 1 : -1));
   return paginate(
     dated.map((d) => d.node),
     args,
   );
+}
+
+interface PreparedItem<I> {
+  resourceId: string;
+  item: I;
+  /** The item's cross-source identity, as a string. */
+  key: string;
+}
+
+// Mapped items per fetched resource list. The cache hands out the same list object for
+// repeat questions, so mapping and identity keys are worked out once per fetch rather than
+// once per request. Items are read-only from here on (resolvers and middleware copy).
+const prepared = new WeakMap<readonly FhirResource[], PreparedItem<unknown>[]>();
+
+function prepare<I extends object>(kind: ClinicalKind<I>, resources: readonly FhirResource[]): PreparedItem<I>[] {
+  let list = prepared.get(resources) as PreparedItem<I>[] | undefined;
+  if (!list) {
+    list = resources.map((resource) => {
+      const item = kind.map(resource) as I;
+      return { resourceId: resource.id ?? '', item, key: JSON.stringify(kind.identity(item)) };
+    });
+    prepared.set(resources, list);
+  }
+  return list;
 }

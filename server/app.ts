@@ -64,6 +64,10 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
   });
   const authenticator = createAuthenticator(config.auth, { secretFile: opts.devSecretFile });
   const production = config.server.production;
+  if (production && config.auth.mode === 'dev') {
+    // Dev tokens are signed with a local secret: anyone who can read it can mint any role.
+    logger.warn('server.production is on with auth.mode dev: configure an OIDC issuer before serving real patient data');
+  }
   const rateLimiter = createRateLimiter(config.limits.rateLimit, logger);
   const security = !opts.withoutSecurity;
 

@@ -1,9 +1,9 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { AuthConfig } from '../config/config.schema.js';
 import { UnauthenticatedError } from '../errors/errors.js';
+import { readOrCreateSecret } from './local-secret.js';
 import { isRole, type Principal, type Role } from '../permissions/roles.js';
 
 /** Verifies `Authorization: Bearer` headers. Every failure is the same UNAUTHENTICATED error. */
@@ -18,16 +18,11 @@ export const DEV_SECRET_FILE = '.chartgraph/dev-secret';
 export const DEFAULT_DEV_SCOPES = ['user/*.rs'];
 
 const DEV_CLOCK_TOLERANCE_SEC = 30;
+const VERIFIED_TOKEN_TTL_MS = 60_000;
 
 /** The dev-mode HS256 key: the config's secret, or one generated once and kept on disk. */
 export function devSigningKey(auth: Extract<AuthConfig, { mode: 'dev' }>, secretFile = DEV_SECRET_FILE): Uint8Array {
-  if (auth.secret) return new TextEncoder().encode(auth.secret);
-  if (!existsSync(secretFile)) {
-    mkdirSync(dirname(secretFile), { recursive: true });
-    writeFileSync(secretFile, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' });
-    chmodSync(secretFile, 0o600);
-  }
-  return new TextEncoder().encode(readFileSync(secretFile, 'utf8').trim());
+  return new TextEncoder().encode(auth.secret ?? readOrCreateSecret(secretFile));
 }
 
 export interface DevTokenOptions {
@@ -67,6 +62,11 @@ function principalFrom(payload: JWTPayload, roleClaim: string): Principal | null
   return { sub: payload.sub, role, scopes };
 }
 
+function withExpiry(principal: Principal | null, payload: JWTPayload): { principal: Principal; expiresAt: number } | null {
+  // `exp` is required by the verification options, so it is there.
+  return principal && { principal, expiresAt: (payload.exp ?? 0) * 1000 };
+}
+
 async function discoverJwksUri(issuer: string): Promise<string> {
   const res = await fetch(new URL('.well-known/openid-configuration', issuer.endsWith('/') ? issuer : `${issuer}/`), {
     signal: AbortSignal.timeout(5_000),
@@ -82,7 +82,8 @@ async function discoverJwksUri(issuer: string): Promise<string> {
 
 /** Builds the authenticator for the configured mode. */
 export function createAuthenticator(auth: AuthConfig, opts: { secretFile?: string } = {}): Authenticator {
-  let verifyToken: (token: string) => Promise<Principal | null>;
+  // Resolves with who the token names and when it expires (ms), or null for a valid token that names no role.
+  let verifyToken: (token: string) => Promise<{ principal: Principal; expiresAt: number } | null>;
   if (auth.mode === 'dev') {
     const key = devSigningKey(auth, opts.secretFile);
     verifyToken = async (token) => {
@@ -93,7 +94,7 @@ export function createAuthenticator(auth: AuthConfig, opts: { secretFile?: strin
         clockTolerance: DEV_CLOCK_TOLERANCE_SEC,
         requiredClaims: ['exp', 'sub'],
       });
-      return principalFrom(payload, 'role');
+      return withExpiry(principalFrom(payload, 'role'), payload);
     };
   } else {
     let jwks: Promise<JWTVerifyGetKey> | undefined;
@@ -112,17 +113,27 @@ export function createAuthenticator(auth: AuthConfig, opts: { secretFile?: strin
         clockTolerance: auth.clockToleranceSec,
         requiredClaims: ['exp', 'sub'],
       });
-      return principalFrom(payload, auth.roleClaim);
+      return withExpiry(principalFrom(payload, auth.roleClaim), payload);
     };
   }
 
+  // A client sends the same token with every request: once its signature and claims have
+  // been checked, the answer is kept until the token expires (at most a minute), so a
+  // busy client costs one signature check a minute rather than one per request.
+  const verified = new LRUCache<string, { principal: Principal; exp: number }>({ max: 10_000, ttl: VERIFIED_TOKEN_TTL_MS });
   return {
     async verify(authorization) {
       const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/.exec(authorization?.trim() ?? '');
       if (!match) throw new UnauthenticatedError();
+      const token = match[1]!;
+      const known = verified.get(token);
+      if (known && known.exp > Date.now()) return known.principal;
       try {
-        const principal = await verifyToken(match[1]!);
-        if (principal) return principal;
+        const found = await verifyToken(token);
+        if (found) {
+          verified.set(token, { principal: found.principal, exp: found.expiresAt });
+          return found.principal;
+        }
       } catch {
         // jose's errors say which check failed (or that the issuer's keys could not be
         // fetched); the client must not learn which.

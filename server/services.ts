@@ -64,7 +64,7 @@ export async function createGatewayServices(config: ChartgraphConfig, opts: Serv
   return {
     config,
     clients,
-    index: new PatientIndex(database.prisma),
+    index: new PatientIndex(database.prisma, { linkCacheMs: config.identity.linkCacheSeconds * 1000 }),
     searchCache: withMemoryTier(
       new PrismaSearchCache(database.prisma, { ttlSeconds: config.cache.ttlSeconds, defaultTtlSeconds: config.cache.defaultTtlSeconds }),
       config.cache.memoryMaxResources,

@@ -73,14 +73,16 @@ export class BufferedAuditWriter {
 
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
-      const batch = this.queue.slice(0, this.batchSize);
+      // Taken out before the write: events dropped from a full queue meanwhile must not
+      // shift which ones this batch removes. A failed batch goes back to the front.
+      const batch = this.queue.splice(0, this.batchSize);
       try {
         await this.sink.insertMany(batch);
       } catch (err) {
+        this.queue.unshift(...batch);
         this.opts.onError?.(err, { pending: this.queue.length, dropped: this.dropped });
         throw err;
       }
-      this.queue.splice(0, batch.length);
     }
   }
 

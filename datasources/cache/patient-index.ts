@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { randomUUID } from 'node:crypto';
 import type { Prisma, PrismaClient } from './generated/client.js';
 import { PossibleMatchStore } from './possible-matches.js';
@@ -49,10 +50,26 @@ export class PatientIndex {
   /** Pairs kept for admin review. */
   readonly possibleMatches: PossibleMatchStore;
 
+  /**
+   * Links per unified id, kept briefly in memory: opening a patient is the hottest path of
+   * the gateway and its links rarely change. This replica's own changes drop the entries
+   * they touch at once; another replica's changes show here within `linkCacheMs`.
+   */
+  private readonly linkCache: LRUCache<string, LinkRow[]> | undefined;
+
   /** `prisma` is public so that administrative actions can write their audit event with it. */
-  constructor(readonly prisma: PrismaClient) {
+  constructor(
+    readonly prisma: PrismaClient,
+    opts: { linkCacheMs?: number } = {},
+  ) {
     this.sourcePatients = new SourcePatientStore(prisma);
     this.possibleMatches = new PossibleMatchStore(prisma);
+    const ttl = opts.linkCacheMs ?? 0;
+    this.linkCache = ttl > 0 ? new LRUCache<string, LinkRow[]>({ max: 100_000, ttl }) : undefined;
+  }
+
+  private forget(...unifiedIds: string[]): void {
+    for (const id of unifiedIds) this.linkCache?.delete(id);
   }
 
   /** Whether a unified id was ever handed out (it may have no links left after unlinks). */
@@ -87,7 +104,7 @@ export class PatientIndex {
       }
       await run?.(tx, previous);
       return previous;
-    }, { maxWait: 10_000, timeout: 20_000 });
+    }, { maxWait: 10_000, timeout: 20_000 }).finally(() => this.linkCache?.clear());
   }
 
   /**
@@ -110,7 +127,7 @@ export class PatientIndex {
       const moved = { from: link.unifiedId, to };
       await run?.(tx, moved);
       return moved;
-    }, { maxWait: 10_000, timeout: 20_000 });
+    }, { maxWait: 10_000, timeout: 20_000 }).finally(() => this.linkCache?.clear());
   }
 
   /** The links of these source patients, keyed by `linkKey`; unlinked ones are absent. One query. */
@@ -124,14 +141,16 @@ export class PatientIndex {
    */
   async linksForUnified(unifiedIds: readonly string[]): Promise<Map<string, LinkRow[]>> {
     const result = new Map<string, LinkRow[]>();
-    const ids = [...new Set(unifiedIds)].filter(isUuid);
-    for (const id of unifiedIds) result.set(id, []);
+    for (const id of unifiedIds) result.set(id, this.linkCache?.get(id) ?? []);
+    const ids = [...new Set(unifiedIds)].filter((id) => isUuid(id) && !this.linkCache?.has(id));
     if (ids.length === 0) return result;
     const rows = await this.prisma.patientLink.findMany({
       where: { unifiedId: { in: ids } },
       orderBy: [{ createdAt: 'asc' }, { sourceId: 'asc' }, { sourcePatientId: 'asc' }],
     });
     for (const row of rows) result.get(row.unifiedId)?.push(toLinkRow(row));
+    // Unknown ids are not remembered: a patient created a moment later must be found.
+    for (const id of ids) if (result.get(id)!.length > 0) this.linkCache?.set(id, result.get(id)!);
     return result;
   }
 
@@ -157,7 +176,9 @@ export class PatientIndex {
 
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.prisma.$transaction((tx) => linkInTransaction(tx, sorted), { maxWait: 10_000, timeout: 20_000 });
+        const unifiedId = await this.prisma.$transaction((tx) => linkInTransaction(tx, sorted), { maxWait: 10_000, timeout: 20_000 });
+        this.forget(unifiedId);
+        return unifiedId;
       } catch (error) {
         if (attempt >= ATTEMPTS || !RETRYABLE.test(errorText(error))) throw error;
       }

@@ -19,6 +19,21 @@ const APOLLO_REQUEST_CODES = new Set([
 
 export const MASKED_MESSAGE = 'Internal server error';
 
+/**
+ * What the log keeps of an unexpected error: its type, code and stack frames, not its
+ * message. Messages of database and library errors can quote the values they were given
+ * (names, birth dates, identifiers), and logs must never hold patient data.
+ */
+export function errorForLog(err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) return { type: typeof err };
+  const code = (err as { code?: unknown }).code;
+  return {
+    type: err.constructor.name,
+    ...(typeof code === 'string' && { code }),
+    frames: (err.stack ?? '').split('\n').filter((line) => line.trimStart().startsWith('at ')).slice(0, 15).map((l) => l.trim()),
+  };
+}
+
 // Errors already logged by the plugin below with the request's logger (which carries the
 // request id the client is shown); formatError logs only the others (context creation).
 const loggedWithRequestId = new WeakSet<object>();
@@ -39,7 +54,7 @@ export function createFormatError(logger: Logger) {
     const code = formatted.extensions?.code;
     if (typeof code === 'string' && APOLLO_REQUEST_CODES.has(code)) return formatted;
     if (!(typeof original === 'object' && original !== null && loggedWithRequestId.has(original))) {
-      logger.error({ err: original, path: formatted.path }, 'unexpected error in a GraphQL request');
+      logger.error({ err: errorForLog(original), path: formatted.path }, 'unexpected error in a GraphQL request');
     }
     return { message: MASKED_MESSAGE, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
   };
@@ -58,7 +73,7 @@ export function responseErrorsPlugin(): ApolloServerPlugin<RequestContext> {
           for (const e of errors) {
             const original = unwrapResolverError(e);
             if (!isUnexpected(original, e.extensions?.code) || typeof original !== 'object' || original === null) continue;
-            contextValue.logger.error({ err: original, path: e.path }, 'unexpected error in a GraphQL request');
+            contextValue.logger.error({ err: errorForLog(original), path: e.path }, 'unexpected error in a GraphQL request');
             loggedWithRequestId.add(original);
           }
         },
