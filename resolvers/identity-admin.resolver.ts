@@ -14,7 +14,7 @@ import {
 } from '../schema/identity.types.js';
 import { Patient } from '../schema/patient.type.js';
 import type { RequestContext } from './context.js';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageArgs } from './pagination.js';
+import { connectionFrom, PageArgs, pageWindow } from './pagination.js';
 import { pathOf } from './partial-errors.js';
 import { buildPatientView, type PatientView } from './patient-view.js';
 
@@ -38,22 +38,13 @@ type PossibleMatchView = Omit<PossibleMatch, 'patient'>;
 export class IdentityAdminResolver {
   @Query(() => PossibleMatchConnection, { description: 'Pairs the matcher kept for review instead of linking, oldest first. Admin only.' })
   async possibleMatches(@Args(() => PossibleMatchesArgs) args: PossibleMatchesArgs, @Ctx() ctx: RequestContext): Promise<ConnectionShape<PossibleMatchView>> {
-    const first = args.first ?? DEFAULT_PAGE_SIZE;
-    if (first < 0 || first > MAX_PAGE_SIZE) throw new BadUserInputError(`\`first\` must be between 0 and ${MAX_PAGE_SIZE}`, { argument: 'first' });
-    const start = args.after ? decodeCursor(args.after) + 1 : 0;
+    const { start, first } = pageWindow(args);
     const { rows, total } = await ctx.services.index.possibleMatches.list(args.status ?? null, start, first);
-    const edges = rows.map((row, i) => ({ cursor: encodeCursor(start + i), node: toView(row, ctx) }));
-    return {
-      totalCount: total,
-      nodes: edges.map((e) => e.node),
-      edges,
-      pageInfo: {
-        hasNextPage: start + rows.length < total,
-        hasPreviousPage: start > 0,
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges.at(-1)?.cursor ?? null,
-      },
-    };
+    return connectionFrom(
+      rows.map((row) => toView(row, ctx)),
+      start,
+      total,
+    );
   }
 
   @FieldResolver(() => Patient, { nullable: true, description: 'The patient the candidate may belong to (null when it has no records left).' })
@@ -213,13 +204,4 @@ function toView(row: PossibleMatchRow, ctx: RequestContext): PossibleMatchView {
   };
 }
 
-const CURSOR_PREFIX = 'pm:';
-function encodeCursor(offset: number): string {
-  return Buffer.from(`${CURSOR_PREFIX}${offset}`).toString('base64url');
-}
-function decodeCursor(cursor: string): number {
-  const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  const offset = text.startsWith(CURSOR_PREFIX) ? Number(text.slice(CURSOR_PREFIX.length)) : NaN;
-  if (!Number.isInteger(offset) || offset < 0) throw new BadUserInputError('`after` is not a cursor this API gave out', { argument: 'after' });
-  return offset;
-}
+

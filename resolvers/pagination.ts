@@ -27,24 +27,33 @@ function decodeCursor(cursor: string): number {
   return offset;
 }
 
-/** Cuts one Relay page out of a complete, ordered list. Cursors are positions in that list. */
-export function paginate<T>(items: readonly T[], args: PageArgs): ConnectionShape<T> {
+/** Which slice of an ordered list a page asks for: validated `first`, and the start after `after`. */
+export function pageWindow(args: PageArgs): { start: number; first: number } {
   const first = args.first ?? DEFAULT_PAGE_SIZE;
   if (first < 0 || first > MAX_PAGE_SIZE) {
     throw new BadUserInputError(`\`first\` must be between 0 and ${MAX_PAGE_SIZE}`, { argument: 'first' });
   }
-  const start = args.after ? decodeCursor(args.after) + 1 : 0;
-  const page = items.slice(start, start + first);
+  return { start: args.after ? decodeCursor(args.after) + 1 : 0, first };
+}
+
+/** A Relay connection over one page of nodes that starts at `start` in a list of `total`. */
+export function connectionFrom<T>(page: readonly T[], start: number, total: number): ConnectionShape<T> {
   const edges = page.map((node, i) => ({ cursor: encodeCursor(start + i), node }));
   return {
-    totalCount: items.length,
-    nodes: page,
+    totalCount: total,
+    nodes: [...page],
     edges,
     pageInfo: {
-      hasNextPage: start + page.length < items.length,
+      hasNextPage: start + page.length < total,
       hasPreviousPage: start > 0,
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges.at(-1)?.cursor ?? null,
     },
   };
+}
+
+/** Cuts one Relay page out of a complete, ordered list. Cursors are positions in that list. */
+export function paginate<T>(items: readonly T[], args: PageArgs): ConnectionShape<T> {
+  const { start, first } = pageWindow(args);
+  return connectionFrom(items.slice(start, start + first), start, items.length);
 }

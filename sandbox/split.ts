@@ -1,5 +1,6 @@
 import type { Address, Coverage, ExplanationOfBenefit, HumanName, Identifier } from '@medplum/fhirtypes';
 import type { FhirResource, Patient } from '../datasources/fhir/fhir-types.js';
+import { CLINICAL_TYPES } from '../datasources/fhir/fhir-types.js';
 import { alternateGivenName, MOVE_DESTINATIONS } from './demographic-variants.js';
 import { loadFixtures, resolveFixturesDir, type FixturePatient } from './fixtures.js';
 import { hashDigits, hashHex, hashUnit } from './hash.js';
@@ -17,18 +18,8 @@ export const EHR_INFO: Readonly<Record<EhrId, { name: string; mrnSystem: string 
 export const SSN_SYSTEM = 'http://hl7.org/fhir/sid/us-ssn';
 const SYNTHEA_ID_SYSTEM = 'https://github.com/synthetichealth/synthea';
 
-/** Clinical types split between the EHRs (Coverage is derived, see {@link SplitOptions}). */
-export const SPLIT_CLINICAL_TYPES = [
-  'Condition',
-  'Observation',
-  'MedicationRequest',
-  'AllergyIntolerance',
-  'Immunization',
-  'Procedure',
-  'Encounter',
-  'DiagnosticReport',
-  'Coverage',
-] as const;
+/** Clinical types split between the EHRs (Coverage is derived, see {@link SplitOptions}): the ones chartgraph reads. */
+export const SPLIT_CLINICAL_TYPES = CLINICAL_TYPES;
 const CLINICAL = new Set<string>(SPLIT_CLINICAL_TYPES);
 /** Reference data every EHR holds its own copy of, so that references resolve. */
 const SHARED_TYPES = new Set(['Organization', 'Practitioner']);
