@@ -34,6 +34,8 @@ interface Row {
   measured: string;
   baseline: string;
   met: boolean | null;
+  /** What stands between the measure and the target, and the plan, shown when it is missed. */
+  gap?: string;
 }
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -196,7 +198,14 @@ async function main() {
     const floorDash = await timeIt(ITERATIONS, () => directCalls(cold.config, links));
     const gwDash = await timeIt(ITERATIONS, async () => void (await cold.post(DASHBOARD, { ids })));
     const addedDash = pct(gwDash, 50) - pct(floorDash, 50);
-    rows.push({ target: 'added latency, 50-patient dashboard: p50 <= 20 ms', measured: `p50 ${ms(addedDash)}, p99 ${ms(pct(gwDash, 99) - pct(floorDash, 99))}`, baseline: `direct p50 ${ms(pct(floorDash, 50))}; gateway p50 ${ms(pct(gwDash, 50))}`, met: addedDash <= 20 });
+    rows.push({
+      target: 'added latency, 50-patient dashboard: p50 <= 20 ms',
+      measured: `p50 ${ms(addedDash)}, p99 ${ms(pct(gwDash, 99) - pct(floorDash, 99))}`,
+      baseline: `direct p50 ${ms(pct(floorDash, 50))}; gateway p50 ${ms(pct(gwDash, 50))}`,
+      met: addedDash <= 20,
+      gap:
+        'The gateway maps, de-duplicates and sorts every item of 50 patients x 5 types (tens of thousands of resources) on the one event loop it shares here with the sandbox. Plan: map lazily (identity keys first, full items only for the page served) and keep the per-patient merged lists in the memory tier, so a dashboard maps only what changed.',
+    });
 
     // 3. Repeat query from the cache.
     const warmIds = await resolveIds(warm.post, a);
@@ -212,7 +221,14 @@ async function main() {
     const body = JSON.stringify({ query: ONE, variables: { id: warmIds[0] } });
     const cached = await throughput(`${warm.gw.url}/graphql`, body, warm.token, THROUGHPUT_SECONDS);
     const ratio = cached.rps / base.rps;
-    rows.push({ target: 'cached one-patient query throughput >= 40% of bare Apollo hello-world', measured: `${cached.rps.toFixed(0)} req/s = ${(ratio * 100).toFixed(0)}% (errors ${cached.errors})`, baseline: `hello-world ${base.rps.toFixed(0)} req/s`, met: ratio >= 0.4 && cached.errors === 0 });
+    rows.push({
+      target: 'cached one-patient query throughput >= 40% of bare Apollo hello-world',
+      measured: `${cached.rps.toFixed(0)} req/s = ${(ratio * 100).toFixed(0)}% (errors ${cached.errors})`,
+      baseline: `hello-world ${base.rps.toFixed(0)} req/s`,
+      met: ratio >= 0.4 && cached.errors === 0,
+      gap:
+        'A hello-world resolves one field; this query resolves about 300 (five connections of 20 items with provenance), each through type-graphql and graphql-middleware wrappers, and writes an audit event, on PGlite in the same process. Plan: cache the parsed and validated document per query text, let type-graphql use simple resolvers for plain object types (`simpleResolvers`), and move the audit and cache database to PostgreSQL in production (its CPU is then not the gateway\'s).',
+    });
 
     const bareIds = await resolveIds(bare.post, a);
     await bare.post(ONE, { id: bareIds[0] });
@@ -220,7 +236,13 @@ async function main() {
     const unsecured = await throughput(`${bare.gw.url}/graphql`, JSON.stringify({ query: ONE, variables: { id: bareIds[0] } }), bare.token, THROUGHPUT_SECONDS);
     const secured = await throughput(`${warm.gw.url}/graphql`, body, warm.token, THROUGHPUT_SECONDS);
     const cost = 1 - secured.rps / unsecured.rps;
-    rows.push({ target: 'shield + audit cost <= 15% of throughput', measured: `${(cost * 100).toFixed(1)}% (${secured.rps.toFixed(0)} vs ${unsecured.rps.toFixed(0)} req/s)`, baseline: 'same gateway without shield, audit, de-identification', met: cost <= 0.15 });
+    rows.push({
+      target: 'shield + audit cost <= 15% of throughput',
+      measured: `${(cost * 100).toFixed(1)}% (${secured.rps.toFixed(0)} vs ${unsecured.rps.toFixed(0)} req/s)`,
+      baseline: 'same gateway without shield, audit, de-identification',
+      met: cost <= 0.15,
+      gap: 'Audit events are written to the in-process PGlite in batches; with PostgreSQL their cost moves out of the gateway. Plan: measure on PostgreSQL beside PGlite in the same run.',
+    });
 
     // 5. Load run: mixed cached and uncached queries; no errors, no memory growth.
     global.gc?.();
@@ -248,6 +270,9 @@ async function main() {
       '|---|---|---|---|',
       ...rows.map((r) => `| ${r.target} | ${r.measured} | ${r.baseline} | ${r.met === null ? '-' : r.met ? 'yes' : 'NO'} |`),
       '',
+      ...(rows.some((r) => r.met === false)
+        ? ['## Targets missed: why, and the plan', '', ...rows.filter((r) => r.met === false).map((r) => `- **${r.target}**: ${r.gap ?? 'no explanation recorded'}`), '']
+        : []),
       '## Upstream searches of one dashboard query',
       '',
       '| source | resource type | first-page searches | bound |',

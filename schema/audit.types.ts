@@ -2,7 +2,7 @@ import { Field, ID, ObjectType } from 'type-graphql';
 import { connectionOf } from './connection.types.js';
 import { DateTimeScalar } from './scalars.js';
 
-@ObjectType({ description: 'One recorded access to patient data (or attempt), for compliance review. Admins only.' })
+@ObjectType({ simpleResolvers: true, description: 'One recorded access to patient data (or attempt), for compliance review. Admins only.' })
 export class AuditEvent {
   @Field(() => ID, { description: 'Event id.' })
   id!: string;

@@ -3,7 +3,7 @@ import { CodeableConcept, Period, Provenance, Quantity } from './common.types.js
 import { connectionOf } from './connection.types.js';
 import { DateTimeScalar } from './scalars.js';
 
-@ObjectType('ClinicalItemBase', { description: 'Fields every clinical item has. Not emitted on its own.' })
+@ObjectType('ClinicalItemBase', { simpleResolvers: true, description: 'Fields every clinical item has. Not emitted on its own.' })
 export abstract class ClinicalItem {
   @Field(() => ID, { description: 'chartgraph id of the item: `<source>/<ResourceType>/<source resource id>` of its first provenance.' })
   id!: string;
@@ -14,7 +14,7 @@ export abstract class ClinicalItem {
   provenance!: Provenance[];
 }
 
-@ObjectType({ description: 'A problem, diagnosis or health concern (FHIR Condition).' })
+@ObjectType({ simpleResolvers: true, description: 'A problem, diagnosis or health concern (FHIR Condition).' })
 export class Condition extends ClinicalItem {
   @Field(() => CodeableConcept, { nullable: true, description: 'What the condition is.' })
   code?: CodeableConcept | null;
@@ -38,7 +38,7 @@ export class Condition extends ClinicalItem {
   recordedDate?: string | null;
 }
 
-@ObjectType({ description: 'One part of a multi-part observation, such as the systolic value of a blood pressure.' })
+@ObjectType({ simpleResolvers: true, description: 'One part of a multi-part observation, such as the systolic value of a blood pressure.' })
 export class ObservationComponent {
   @Field(() => CodeableConcept, { nullable: true, description: 'What this part measures.' })
   code?: CodeableConcept | null;
@@ -53,7 +53,7 @@ export class ObservationComponent {
   valueString?: string | null;
 }
 
-@ObjectType({ description: 'A measurement or finding: labs, vital signs, survey answers, social history (FHIR Observation).' })
+@ObjectType({ simpleResolvers: true, description: 'A measurement or finding: labs, vital signs, survey answers, social history (FHIR Observation).' })
 export class Observation extends ClinicalItem {
   @Field(() => String, { nullable: true, description: 'registered, preliminary, final, amended, ...' })
   status?: string | null;
@@ -86,7 +86,7 @@ export class Observation extends ClinicalItem {
   components!: ObservationComponent[];
 }
 
-@ObjectType({ description: 'An order for a medication (FHIR MedicationRequest).' })
+@ObjectType({ simpleResolvers: true, description: 'An order for a medication (FHIR MedicationRequest).' })
 export class MedicationRequest extends ClinicalItem {
   @Field(() => String, { nullable: true, description: 'active, on-hold, cancelled, completed, stopped, ...' })
   status?: string | null;
@@ -107,7 +107,7 @@ export class MedicationRequest extends ClinicalItem {
   reasonCode!: CodeableConcept[];
 }
 
-@ObjectType({ description: 'An allergy or intolerance (FHIR AllergyIntolerance).' })
+@ObjectType({ simpleResolvers: true, description: 'An allergy or intolerance (FHIR AllergyIntolerance).' })
 export class AllergyIntolerance extends ClinicalItem {
   @Field(() => CodeableConcept, { nullable: true, description: 'The substance.' })
   code?: CodeableConcept | null;
@@ -134,7 +134,7 @@ export class AllergyIntolerance extends ClinicalItem {
   reactions!: CodeableConcept[];
 }
 
-@ObjectType({ description: 'A vaccination given or reported (FHIR Immunization).' })
+@ObjectType({ simpleResolvers: true, description: 'A vaccination given or reported (FHIR Immunization).' })
 export class Immunization extends ClinicalItem {
   @Field(() => String, { nullable: true, description: 'completed, entered-in-error or not-done.' })
   status?: string | null;
@@ -149,7 +149,7 @@ export class Immunization extends ClinicalItem {
   primarySource?: boolean | null;
 }
 
-@ObjectType({ description: 'A procedure performed (FHIR Procedure).' })
+@ObjectType({ simpleResolvers: true, description: 'A procedure performed (FHIR Procedure).' })
 export class Procedure extends ClinicalItem {
   @Field(() => String, { nullable: true, description: 'preparation, in-progress, completed, ...' })
   status?: string | null;
@@ -164,7 +164,7 @@ export class Procedure extends ClinicalItem {
   reasonCode!: CodeableConcept[];
 }
 
-@ObjectType({ description: 'A visit or admission (FHIR Encounter).' })
+@ObjectType({ simpleResolvers: true, description: 'A visit or admission (FHIR Encounter).' })
 export class Encounter extends ClinicalItem {
   @Field(() => String, { nullable: true, description: 'planned, in-progress, finished, cancelled, ...' })
   status?: string | null;
@@ -185,7 +185,7 @@ export class Encounter extends ClinicalItem {
   serviceProvider?: string | null;
 }
 
-@ObjectType({ description: 'A report of diagnostic results: lab panels, imaging, ... (FHIR DiagnosticReport).' })
+@ObjectType({ simpleResolvers: true, description: 'A report of diagnostic results: lab panels, imaging, ... (FHIR DiagnosticReport).' })
 export class DiagnosticReport extends ClinicalItem {
   @Field(() => String, { nullable: true, description: 'registered, partial, preliminary, final, ...' })
   status?: string | null;

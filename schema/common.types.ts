@@ -9,7 +9,7 @@ export enum Gender {
 }
 registerEnumType(Gender, { name: 'Gender', description: 'Administrative gender, as FHIR defines it.' });
 
-@ObjectType({ description: 'A code from a code system, as in FHIR Coding.' })
+@ObjectType({ simpleResolvers: true, description: 'A code from a code system, as in FHIR Coding.' })
 export class Coding {
   @Field(() => String, { nullable: true, description: 'The code system URI, for example http://snomed.info/sct.' })
   system?: string | null;
@@ -21,7 +21,7 @@ export class Coding {
   display?: string | null;
 }
 
-@ObjectType({ description: 'A concept given by one or more codes and/or text, as in FHIR CodeableConcept.' })
+@ObjectType({ simpleResolvers: true, description: 'A concept given by one or more codes and/or text, as in FHIR CodeableConcept.' })
 export class CodeableConcept {
   @Field(() => String, { nullable: true, description: 'Plain-text representation of the concept.' })
   text?: string | null;
@@ -30,7 +30,7 @@ export class CodeableConcept {
   coding!: Coding[];
 }
 
-@ObjectType({ description: 'A business identifier of a patient (MRN, SSN, ...), as in FHIR Identifier.' })
+@ObjectType({ simpleResolvers: true, description: 'A business identifier of a patient (MRN, SSN, ...), as in FHIR Identifier.' })
 export class Identifier {
   @Field(() => String, { nullable: true, description: 'The namespace of the value, for example http://hl7.org/fhir/sid/us-ssn.' })
   system?: string | null;
@@ -42,7 +42,7 @@ export class Identifier {
   type?: CodeableConcept | null;
 }
 
-@ObjectType({ description: 'A person’s name, as in FHIR HumanName.' })
+@ObjectType({ simpleResolvers: true, description: 'A person’s name, as in FHIR HumanName.' })
 export class HumanName {
   @Field(() => String, { nullable: true, description: 'The full name as one string.' })
   text?: string | null;
@@ -60,7 +60,7 @@ export class HumanName {
   use?: string | null;
 }
 
-@ObjectType({ description: 'A measured amount, as in FHIR Quantity.' })
+@ObjectType({ simpleResolvers: true, description: 'A measured amount, as in FHIR Quantity.' })
 export class Quantity {
   @Field(() => Float, { nullable: true, description: 'The numeric value.' })
   value?: number | null;
@@ -75,7 +75,7 @@ export class Quantity {
   code?: string | null;
 }
 
-@ObjectType({ description: 'A time range, as in FHIR Period; either end may be open.' })
+@ObjectType({ simpleResolvers: true, description: 'A time range, as in FHIR Period; either end may be open.' })
 export class Period {
   @Field(() => DateTimeScalar, { nullable: true, description: 'When it started.' })
   start?: string | null;
@@ -84,7 +84,7 @@ export class Period {
   end?: string | null;
 }
 
-@ObjectType({ description: 'A postal address, as in FHIR Address.' })
+@ObjectType({ simpleResolvers: true, description: 'A postal address, as in FHIR Address.' })
 export class Address {
   @Field(() => [String], { description: 'Street lines.' })
   line!: string[];
@@ -102,7 +102,7 @@ export class Address {
   country?: string | null;
 }
 
-@ObjectType({ description: 'A phone number or e-mail address, as in FHIR ContactPoint.' })
+@ObjectType({ simpleResolvers: true, description: 'A phone number or e-mail address, as in FHIR ContactPoint.' })
 export class ContactPoint {
   @Field(() => String, { nullable: true, description: 'phone, email, ...' })
   system?: string | null;
@@ -114,7 +114,7 @@ export class ContactPoint {
   use?: string | null;
 }
 
-@ObjectType({ description: 'A short reference to a configured upstream source.' })
+@ObjectType({ simpleResolvers: true, description: 'A short reference to a configured upstream source.' })
 export class SourceRef {
   @Field(() => ID, { description: 'The source id from the config; also used in errors (`extensions.source`).' })
   id!: string;
@@ -123,7 +123,7 @@ export class SourceRef {
   name!: string;
 }
 
-@ObjectType({ description: 'Where an item came from: which source, which resource there, and how fresh it is.' })
+@ObjectType({ simpleResolvers: true, description: 'Where an item came from: which source, which resource there, and how fresh it is.' })
 export class Provenance {
   @Field(() => SourceRef, { description: 'The source that reported the item.' })
   source!: SourceRef;

@@ -1,6 +1,6 @@
 import { Field, Int, ObjectType, type ClassType } from 'type-graphql';
 
-@ObjectType({ description: 'Relay page information.' })
+@ObjectType({ simpleResolvers: true, description: 'Relay page information.' })
 export class PageInfo {
   @Field(() => Boolean, { description: 'True when more items follow this page.' })
   hasNextPage!: boolean;
@@ -28,7 +28,7 @@ export interface ConnectionShape<T> {
  * and `<Name>Edge`, with a `nodes` shortcut as in GitHub's API.
  */
 export function connectionOf<T extends object>(node: ClassType<T>, name: string, what: string): ClassType<ConnectionShape<T>> {
-  @ObjectType(`${name}Edge`, { description: `One ${what} with its cursor.` })
+  @ObjectType(`${name}Edge`, { simpleResolvers: true, description: `One ${what} with its cursor.` })
   class Edge {
     @Field(() => String, { description: 'Opaque cursor of this item.' })
     cursor!: string;
@@ -37,7 +37,7 @@ export function connectionOf<T extends object>(node: ClassType<T>, name: string,
     node!: T;
   }
 
-  @ObjectType(`${name}Connection`, { description: `A page of ${what}s.` })
+  @ObjectType(`${name}Connection`, { simpleResolvers: true, description: `A page of ${what}s.` })
   class Connection implements ConnectionShape<T> {
     @Field(() => Int, { description: `How many ${what}s match, across every source and after de-duplication; not just this page.` })
     totalCount!: number;

@@ -1,7 +1,7 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { CodeableConcept, Period, Provenance, SourceRef } from './common.types.js';
 
-@ObjectType({ description: 'One party that pays under a coverage (FHIR Coverage.payor), usually the insurer.' })
+@ObjectType({ simpleResolvers: true, description: 'One party that pays under a coverage (FHIR Coverage.payor), usually the insurer.' })
 export class CoveragePayor {
   @Field(() => String, { nullable: true, description: 'The payer’s name as the EHR shows it.' })
   display?: string | null;
@@ -13,7 +13,7 @@ export class CoveragePayor {
   reference?: string | null;
 }
 
-@ObjectType({ description: 'A grouping of the coverage, such as the employer group or the plan (FHIR Coverage.class).' })
+@ObjectType({ simpleResolvers: true, description: 'A grouping of the coverage, such as the employer group or the plan (FHIR Coverage.class).' })
 export class CoverageClass {
   @Field(() => String, { nullable: true, description: 'group, subgroup, plan, subplan, class, ...' })
   type?: string | null;
@@ -25,7 +25,7 @@ export class CoverageClass {
   name?: string | null;
 }
 
-@ObjectType({ description: 'An insurance policy or health program a patient is covered by, as the EHRs record it (FHIR Coverage).' })
+@ObjectType({ simpleResolvers: true, description: 'An insurance policy or health program a patient is covered by, as the EHRs record it (FHIR Coverage).' })
 export class Coverage {
   @Field(() => ID, { description: 'chartgraph id of the coverage: `<source>/Coverage/<source resource id>` of its first provenance.' })
   id!: string;

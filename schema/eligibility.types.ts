@@ -19,7 +19,7 @@ registerEnumType(EligibilityStatus, {
   },
 });
 
-@ObjectType({ description: 'A deductible or out-of-pocket maximum: the amount for the period and what is left of it.' })
+@ObjectType({ simpleResolvers: true, description: 'A deductible or out-of-pocket maximum: the amount for the period and what is left of it.' })
 export class CostLimit {
   @Field(() => Float, { nullable: true, description: 'The amount for the period, in US dollars.' })
   total?: number | null;
@@ -31,7 +31,7 @@ export class CostLimit {
   timePeriod?: string | null;
 }
 
-@ObjectType({ description: 'What the member pays for one service type under one network (in or out).' })
+@ObjectType({ simpleResolvers: true, description: 'What the member pays for one service type under one network (in or out).' })
 export class NetworkBenefits {
   @Field(() => Boolean, { nullable: true, description: 'False when the payer says the service is not covered under this network; null when it does not say.' })
   covered?: boolean | null;
@@ -58,7 +58,7 @@ export class NetworkBenefits {
   priorAuthorizationRequired?: boolean | null;
 }
 
-@ObjectType({ description: 'The benefits for one X12 service type code (30 = health benefit plan coverage, 98 = office visit, UC = urgent care, ...).' })
+@ObjectType({ simpleResolvers: true, description: 'The benefits for one X12 service type code (30 = health benefit plan coverage, 98 = office visit, UC = urgent care, ...).' })
 export class ServiceTypeBenefits {
   @Field(() => String, { description: 'The X12 service type code, as the payer sent it.' })
   serviceTypeCode!: string;
@@ -76,7 +76,7 @@ export class ServiceTypeBenefits {
   outOfNetwork?: NetworkBenefits | null;
 }
 
-@ObjectType({ description: 'A payer’s rejection of an eligibility inquiry (an X12 AAA segment).' })
+@ObjectType({ simpleResolvers: true, description: 'A payer’s rejection of an eligibility inquiry (an X12 AAA segment).' })
 export class EligibilityRejection {
   @Field(() => String, { description: 'The reject reason code (72 invalid member id, 75 subscriber not found, 71 birth date mismatch, ...), as sent.' })
   code!: string;
@@ -97,7 +97,7 @@ export class EligibilityRejection {
   transient!: boolean;
 }
 
-@ObjectType({ description: 'A warning the clearinghouse attached to an eligibility answer.' })
+@ObjectType({ simpleResolvers: true, description: 'A warning the clearinghouse attached to an eligibility answer.' })
 export class EligibilityWarning {
   @Field(() => String, { nullable: true, description: 'Warning code.' })
   code?: string | null;
@@ -106,7 +106,7 @@ export class EligibilityWarning {
   description?: string | null;
 }
 
-@ObjectType({ description: 'One plan status line of the answer.' })
+@ObjectType({ simpleResolvers: true, description: 'One plan status line of the answer.' })
 export class EligibilityPlanStatus {
   @Field(() => String, { nullable: true, description: 'The status code (1 active, 6 inactive, ...).' })
   statusCode?: string | null;
@@ -121,7 +121,7 @@ export class EligibilityPlanStatus {
   serviceTypeCodes!: string[];
 }
 
-@ObjectType({ description: 'One benefit line of the answer as the payer sent it (an X12 EB segment), for what the summary does not cover.' })
+@ObjectType({ simpleResolvers: true, description: 'One benefit line of the answer as the payer sent it (an X12 EB segment), for what the summary does not cover.' })
 export class EligibilityBenefit {
   @Field(() => String, { nullable: true, description: 'The benefit code (1 active, A coinsurance, B copay, C deductible, G out-of-pocket, I non-covered, ...), as sent.' })
   code?: string | null;
@@ -154,7 +154,7 @@ export class EligibilityBenefit {
   messages!: string[];
 }
 
-@ObjectType({ description: 'A payer’s real-time eligibility answer (X12 271) for one member, service types and date of service.' })
+@ObjectType({ simpleResolvers: true, description: 'A payer’s real-time eligibility answer (X12 271) for one member, service types and date of service.' })
 export class EligibilityResult {
   @Field(() => SourceRef, { description: 'The payer eligibility source that answered.' })
   payer!: SourceRef;

@@ -41,7 +41,7 @@ export class SourceRecordInput {
   sourcePatientId!: string;
 }
 
-@ObjectType({ description: 'A source patient record, named by source and resource id.' })
+@ObjectType({ simpleResolvers: true, description: 'A source patient record, named by source and resource id.' })
 export class SourceRecordRef {
   @Field(() => SourceRef, { description: 'The source that holds the record.' })
   source!: SourceRef;
@@ -50,7 +50,7 @@ export class SourceRecordRef {
   sourcePatientId!: string;
 }
 
-@ObjectType({ description: 'How one demographic field compared in a match (outcomes and weights only, no values).' })
+@ObjectType({ simpleResolvers: true, description: 'How one demographic field compared in a match (outcomes and weights only, no values).' })
 export class MatchEvidence {
   @Field(() => String, { description: 'family, given, birthDate, gender, address, phone or strongIdentifier.' })
   field!: string;
@@ -62,7 +62,7 @@ export class MatchEvidence {
   weight!: number;
 }
 
-@ObjectType({ description: 'A source record that scored as perhaps the same person as a patient: kept, not linked, for an admin to review.' })
+@ObjectType({ simpleResolvers: true, description: 'A source record that scored as perhaps the same person as a patient: kept, not linked, for an admin to review.' })
 export class PossibleMatch {
   @Field(() => ID, { description: 'Possible match id.' })
   id!: string;

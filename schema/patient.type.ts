@@ -3,7 +3,7 @@ import { Address, ContactPoint, Gender, HumanName, Identifier, SourceRef } from 
 import { connectionOf } from './connection.types.js';
 import { DateScalar, DateTimeScalar } from './scalars.js';
 
-@ObjectType({ description: 'One source’s patient record linked into a unified patient, and how it was linked.' })
+@ObjectType({ simpleResolvers: true, description: 'One source’s patient record linked into a unified patient, and how it was linked.' })
 export class SourceRecord {
   @Field(() => SourceRef, { description: 'The source that holds the record.' })
   source!: SourceRef;
@@ -23,7 +23,7 @@ export class SourceRecord {
   lastUpdated?: string | null;
 }
 
-@ObjectType({ description: 'One person, stitched together from every source that knows them. Clinical lists come from every linked source record.' })
+@ObjectType({ simpleResolvers: true, description: 'One person, stitched together from every source that knows them. Clinical lists come from every linked source record.' })
 export class Patient {
   @Field(() => ID, { description: 'Unified patient id, stable across restarts and gateway replicas.' })
   id!: string;

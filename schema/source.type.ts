@@ -33,7 +33,7 @@ registerEnumType(BreakerState, {
   },
 });
 
-@ObjectType({ description: 'What a FHIR source can do, from its CapabilityStatement and the config’s overrides.' })
+@ObjectType({ simpleResolvers: true, description: 'What a FHIR source can do, from its CapabilityStatement and the config’s overrides.' })
 export class SourceCapabilities {
   @Field(() => String, { nullable: true, description: 'FHIR version the server declares.' })
   fhirVersion?: string | null;
@@ -51,7 +51,7 @@ export class SourceCapabilities {
   maxCount!: number;
 }
 
-@ObjectType({ description: 'A configured upstream: an EHR FHIR endpoint or a payer eligibility API.' })
+@ObjectType({ simpleResolvers: true, description: 'A configured upstream: an EHR FHIR endpoint or a payer eligibility API.' })
 export class Source {
   @Field(() => ID, { description: 'The id from the config, used in provenance and errors.' })
   id!: string;
