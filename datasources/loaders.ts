@@ -103,14 +103,18 @@ export function createLoaders(deps: LoaderDeps): Loaders {
     pendingWrites.add(job);
   }
 
-  /** False when nothing stored for this type could ever be served again (TTL 0, no stale window): the cache is off for it. */
-  function worthStoring(resourceType: string, fetchedAt: Date): boolean {
+  /**
+   * False when nothing stored for this type could ever be served (TTL 0 and no stale
+   * window): the cache is off for it, so it is neither read nor written.
+   */
+  function cacheServes(resourceType: string): boolean {
     if (!cache) return false;
-    return cache.expiryFor(resourceType, fetchedAt) > fetchedAt || policy.staleWhileRevalidateSeconds > 0 || policy.staleIfErrorSeconds > 0;
+    const now = new Date();
+    return cache.expiryFor(resourceType, now) > now || policy.staleWhileRevalidateSeconds > 0 || policy.staleIfErrorSeconds > 0;
   }
 
   function writeBack(sourceId: string, resourceType: string, shape: string, results: Map<string, FhirResource[]>, fetchedAt: Date): void {
-    if (!cache || results.size === 0 || !worthStoring(resourceType, fetchedAt)) return;
+    if (!cache || results.size === 0 || !cacheServes(resourceType)) return;
     inBackground(() => cache.putMany(sourceId, resourceType, shape, results, fetchedAt));
   }
 
@@ -132,7 +136,8 @@ export function createLoaders(deps: LoaderDeps): Loaders {
   ): Promise<(PatientResources | Error)[]> {
     let cached = new Map<string, CachedSearch>();
     const started = performance.now();
-    if (cache) {
+    const useCache = cacheServes(resourceType);
+    if (cache && useCache) {
       try {
         cached = await cache.getMany(sourceId, resourceType, shape, patientIds, { includeStale: true });
       } catch {
@@ -151,7 +156,7 @@ export function createLoaders(deps: LoaderDeps): Loaders {
         revalidate.push(id);
       } else if (pastTtl <= policy.staleIfErrorSeconds * 1000) lastResort.set(id, entry);
     }
-    if (cache) {
+    if (cache && useCache) {
       deps.onCacheLookup?.({ sourceId, resourceType, hits: served.size, misses: patientIds.length - served.size, ms: performance.now() - started });
     }
     if (revalidate.length > 0) {
