@@ -187,13 +187,19 @@ async function main() {
     });
 
     // 2. Added latency over the slowest upstream path (direct calls, same client, no GraphQL).
-    const oneLinks = new Map([...links].map(([s, l]) => [s, l.slice(0, 1)]));
     const oneId = ids[0]!;
+    const oneLinks = await sourceLinks(cold.gw, [oneId]);
     await directCalls(cold.config, oneLinks); // warm up connections and /metadata
     const floorOne = await timeIt(ITERATIONS, () => directCalls(cold.config, oneLinks));
     const gwOne = await timeIt(ITERATIONS, async () => void (await cold.post(ONE, { id: oneId })));
     const addedOne = pct(gwOne, 50) - pct(floorOne, 50);
-    rows.push({ target: 'added latency, one patient: p50 <= 5 ms', measured: `p50 ${ms(addedOne)}, p99 ${ms(pct(gwOne, 99) - pct(floorOne, 99))}`, baseline: `direct p50 ${ms(pct(floorOne, 50))}; gateway p50 ${ms(pct(gwOne, 50))}`, met: addedOne <= 5 });
+    rows.push({
+      target: 'added latency, one patient: p50 <= 5 ms',
+      measured: `p50 ${ms(addedOne)}, p99 ${ms(pct(gwOne, 99) - pct(floorOne, 99))}`,
+      baseline: `direct p50 ${ms(pct(floorOne, 50))}; gateway p50 ${ms(pct(gwOne, 50))}`,
+      met: addedOne <= 5,
+      gap: 'The gateway resolves the patient (index, then Patient reads) before the clinical searches start, one upstream round trip the floor also makes; the rest is GraphQL execution and mapping. Plan: start the clinical searches from the linked source ids as soon as the index answers, without waiting for the Patient reads.',
+    });
 
     const floorDash = await timeIt(ITERATIONS, () => directCalls(cold.config, links));
     const gwDash = await timeIt(ITERATIONS, async () => void (await cold.post(DASHBOARD, { ids })));
@@ -233,8 +239,14 @@ async function main() {
     const bareIds = await resolveIds(bare.post, a);
     await bare.post(ONE, { id: bareIds[0] });
     await new Promise((r) => setTimeout(r, 500));
-    const unsecured = await throughput(`${bare.gw.url}/graphql`, JSON.stringify({ query: ONE, variables: { id: bareIds[0] } }), bare.token, THROUGHPUT_SECONDS);
-    const secured = await throughput(`${warm.gw.url}/graphql`, body, warm.token, THROUGHPUT_SECONDS);
+    // Alternated rounds, so that a slow moment of this shared machine does not land on one side only.
+    const bareBody = JSON.stringify({ query: ONE, variables: { id: bareIds[0] } });
+    const unsecured = { rps: 0 };
+    const secured = { rps: 0 };
+    for (let round = 0; round < 2; round++) {
+      unsecured.rps += (await throughput(`${bare.gw.url}/graphql`, bareBody, bare.token, THROUGHPUT_SECONDS)).rps / 2;
+      secured.rps += (await throughput(`${warm.gw.url}/graphql`, body, warm.token, THROUGHPUT_SECONDS)).rps / 2;
+    }
     const cost = 1 - secured.rps / unsecured.rps;
     rows.push({
       target: 'shield + audit cost <= 15% of throughput',
