@@ -17,7 +17,13 @@ function fhirScalar(name: string, pattern: RegExp, description: string): GraphQL
   return new GraphQLScalarType({
     name,
     description,
-    serialize: check,
+    // Strict on what clients send; lenient on what sources sent: a server that writes a date
+    // slightly off the FHIR pattern must not cost the client the whole field.
+    serialize: (value) => {
+      if (typeof value === 'string') return value;
+      if (value instanceof Date) return value.toISOString();
+      throw new TypeError(`${name} cannot represent a non-string value`);
+    },
     parseValue: check,
     parseLiteral(ast) {
       if (ast.kind !== Kind.STRING) throw new TypeError(`${name} must be a string`);

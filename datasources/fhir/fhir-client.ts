@@ -12,6 +12,7 @@ import {
   errorStatus,
   isObject,
   raceAbort,
+  readBodyCapped,
   statusError,
   summariseOutcome,
   toUpstreamError,
@@ -290,32 +291,10 @@ export class FhirClient {
       this.limit(async () => {
         signal.throwIfAborted();
         const res = await this.fetchFn(url, { method: 'GET', headers, signal });
-        return { status: res.status, headers: res.headers, body: await this.readBody(res) };
+        return { status: res.status, headers: res.headers, body: await readBodyCapped(this.sourceId, res, this.source.maxResponseBytes) };
       }),
       signal,
     );
-  }
-
-  /**
-   * The body as text, refused past `maxResponseBytes`: one runaway answer must not take
-   * the gateway's memory with it.
-   */
-  private async readBody(res: Response): Promise<string> {
-    const limit = this.source.maxResponseBytes;
-    const tooLarge = () => new UpstreamError(this.sourceId, 'UPSTREAM_UNAVAILABLE', { status: res.status, reason: 'answer too large' });
-    if (Number(res.headers.get('content-length') ?? 0) > limit) {
-      await res.body?.cancel();
-      throw tooLarge();
-    }
-    if (!res.body) return '';
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      size += chunk.byteLength;
-      if (size > limit) throw tooLarge();
-      chunks.push(chunk);
-    }
-    return Buffer.concat(chunks).toString('utf8');
   }
 
   /**

@@ -122,3 +122,27 @@ export function errorStatus(err: UpstreamError): number | undefined {
   const status = err.extensions.status;
   return typeof status === 'number' ? status : undefined;
 }
+
+/** Payers answer in kilobytes; a megabyte is already a broken answer. */
+export const PAYER_MAX_RESPONSE_BYTES = 1024 * 1024;
+
+/**
+ * A response body as text, refused with UPSTREAM_UNAVAILABLE past `limit` bytes (by its
+ * Content-Length, or while reading): one runaway answer must not take the gateway's memory.
+ */
+export async function readBodyCapped(sourceId: string, res: Response, limit: number): Promise<string> {
+  const tooLarge = () => new UpstreamError(sourceId, 'UPSTREAM_UNAVAILABLE', { status: res.status, reason: 'answer too large' });
+  if (Number(res.headers.get('content-length') ?? 0) > limit) {
+    await res.body?.cancel();
+    throw tooLarge();
+  }
+  if (!res.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size > limit) throw tooLarge();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

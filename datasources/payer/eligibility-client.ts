@@ -8,7 +8,9 @@ import {
   deadlineSignal,
   errorStatus,
   isObject,
+  PAYER_MAX_RESPONSE_BYTES,
   raceAbort,
+  readBodyCapped,
   statusError,
   toUpstreamError,
   tryParseJson,
@@ -117,7 +119,7 @@ export class EligibilityClient {
     try {
       const res = await this.fetchFn(this.source.baseUrl, { method: 'POST', headers: this.headers(), body, signal, redirect: 'error' });
       status = res.status;
-      const text = await res.text();
+      const text = await readBodyCapped(this.sourceId, res, PAYER_MAX_RESPONSE_BYTES);
       const parsed = tryParseJson(text);
       let raw: unknown;
       if (res.status >= 200 && res.status <= 299) {

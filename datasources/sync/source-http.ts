@@ -1,7 +1,7 @@
 import { UpstreamError } from '../../errors/errors.js';
 import type { FhirSourceConfig } from '../../config/config.schema.js';
 import { SmartTokenProvider } from '../fhir/smart-auth.js';
-import { deadlineSignal, toUpstreamError, type HttpResult } from '../fhir/upstream-http.js';
+import { deadlineSignal, readBodyCapped, toUpstreamError, type HttpResult } from '../fhir/upstream-http.js';
 
 /** Options of {@link SourceHttp}. */
 export interface SourceHttpOptions {
@@ -78,7 +78,7 @@ export class SourceHttp {
   async request(url: URL, req: SourceRequest = {}): Promise<HttpResult> {
     const { response, signal } = await this.open(url, req);
     try {
-      return { status: response.status, headers: response.headers, body: await response.text() };
+      return { status: response.status, headers: response.headers, body: await readBodyCapped(this.sourceId, response, this.source.maxResponseBytes) };
     } catch (err) {
       throw toUpstreamError(this.sourceId, err, signal);
     }
