@@ -95,7 +95,24 @@ export class PatientDirectory {
     };
   }
 
-  /** Unified patients by id, batched: one index query for all ids of a request. */
+  /**
+   * Unified patients by id with their linked records but without the source Patient
+   * resources (`resource: null`): enough to fetch clinical lists, and null for unknown ids.
+   * Batched: one index query for all ids of a request.
+   */
+  readonly linksById = new DataLoader<string, UnifiedPatient | null>(async (ids) => {
+    const links = await this.deps.index.linksForUnified(ids);
+    return ids.map((id) => {
+      const rows = links.get(id) ?? [];
+      if (rows.length === 0) return null;
+      return {
+        id,
+        records: rows.map((l) => ({ sourceId: l.sourceId, sourcePatientId: l.sourcePatientId, matchMethod: l.method, matchScore: l.score, resource: null })),
+      };
+    });
+  });
+
+  /** Unified patients by id with every source Patient resource, batched per source. */
   readonly byId = new DataLoader<string, WithErrors<UnifiedPatient | null>>(async (ids) => {
     const links = await this.deps.index.linksForUnified(ids);
     return Promise.all(ids.map((id) => this.withResources(id, links.get(id) ?? [])));

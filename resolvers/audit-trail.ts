@@ -20,8 +20,16 @@ export class RequestAuditTrail {
   readonly patients = new Set<string>();
   readonly groupsRead = new Set<string>();
   readonly groupsDenied = new Set<string>();
+  /** Groups a field started to resolve for, whether or not it finished before the answer went out. */
+  readonly groupsAsked = new Set<string>();
   /** Root fields that look patients up (`patient`, `searchPatients`, ...). */
   readonly lookups = new Set<string>();
+
+  /** A patient field started to resolve. */
+  asked(patientId: string | undefined, group: string | null): void {
+    if (patientId) this.patients.add(patientId);
+    if (group) this.groupsAsked.add(group);
+  }
 
   /** A patient field answered. */
   read(patientId: string | undefined, group: string | null): void {

@@ -110,9 +110,10 @@ export class EligibilityResolver {
     const chosen = chooseCoverage(coverages, payerId ?? undefined, dos ?? dayIn(new Date(), 'UTC'));
     if (!chosen?.payer) return null;
     const payer = chosen.payer;
+    const { name, birthDate, gender } = await patient.details;
     const inquiry = inquiryFromCoverage(
       chosen.resource,
-      { given: patient.name?.given[0], family: patient.name?.family, birthDate: patient.birthDate, gender: patient.gender },
+      { given: name?.given[0], family: name?.family, birthDate, gender },
       stcs,
       dos ?? dayIn(new Date(), payer.cache.timeZone),
     );

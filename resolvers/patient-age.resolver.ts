@@ -10,12 +10,12 @@ import type { PatientView } from './patient-view.js';
 @Resolver(() => Patient)
 export class PatientAgeResolver {
   @FieldResolver(() => Int, { nullable: true, description: 'Year of birth; null when unknown or when the patient is over 89 (Safe Harbor withholds it then).' })
-  birthYear(@Root() patient: PatientView, @Ctx() ctx: RequestContext): number | null {
-    return birthYear(patient.birthDate, ctx.services.deid?.now() ?? new Date());
+  async birthYear(@Root() patient: PatientView, @Ctx() ctx: RequestContext): Promise<number | null> {
+    return birthYear((await patient.details).birthDate, ctx.services.deid?.now() ?? new Date());
   }
 
   @FieldResolver(() => String, { nullable: true, description: 'Age band today: `0-4`, `5-9`, ..., `85-89`, or `90+`; null when the birth date is unknown.' })
-  ageGroup(@Root() patient: PatientView, @Ctx() ctx: RequestContext): string | null {
-    return ageGroup(patient.birthDate, ctx.services.deid?.now() ?? new Date());
+  async ageGroup(@Root() patient: PatientView, @Ctx() ctx: RequestContext): Promise<string | null> {
+    return ageGroup((await patient.details).birthDate, ctx.services.deid?.now() ?? new Date());
   }
 }

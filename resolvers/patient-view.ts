@@ -4,8 +4,64 @@ import type { Gender, SourceRef } from '../schema/common.types.js';
 import type { Patient } from '../schema/patient.type.js';
 import { mapAddress, mapContactPoint, mapHumanName, mapIdentifier } from './fhir-mapping.js';
 
-/** A Patient as resolvers hand it on: the schema fields plus the linked records behind them. */
-export type PatientView = Patient & { records: readonly LinkedRecord[] };
+/** The demographic fields of a Patient, worked out from its source Patient resources. */
+export type PatientDetails = Omit<Patient, 'id'>;
+
+type Resolved<T> = { [K in keyof T]: T[K] | Promise<T[K]> };
+
+/**
+ * A Patient as resolvers hand it on: its id and linked records at once (all that clinical
+ * lists need), and its demographics as `details`, loaded from the sources only when a
+ * demographic field is asked for. Clinical lists therefore never wait on Patient reads,
+ * and a dashboard that asks for none makes none. The demographic fields are promises that
+ * GraphQL awaits.
+ */
+export type PatientView = Resolved<PatientDetails> & {
+  id: string;
+  records: readonly LinkedRecord[];
+  readonly details: Promise<PatientDetails>;
+};
+
+/** A view over a known patient whose demographics come from `load` the first time they are read. */
+export function lazyPatientView(patient: UnifiedPatient, load: () => Promise<UnifiedPatient>, sourceRef: (id: string) => SourceRef): PatientView {
+  let details: Promise<PatientDetails> | undefined;
+  const get = () => (details ??= load().then((full) => patientDetails(full, sourceRef)));
+  const pick = <K extends keyof PatientDetails>(k: K) => get().then((d) => d[k]);
+  return {
+    id: patient.id,
+    records: patient.records,
+    get details() {
+      return get();
+    },
+    get name() {
+      return pick('name');
+    },
+    get birthDate() {
+      return pick('birthDate');
+    },
+    get gender() {
+      return pick('gender');
+    },
+    get identifiers() {
+      return pick('identifiers');
+    },
+    get addresses() {
+      return pick('addresses');
+    },
+    get telecom() {
+      return pick('telecom');
+    },
+    get sourceRecords() {
+      return pick('sourceRecords');
+    },
+  };
+}
+
+/** A view over a patient whose source records are already loaded. */
+export function buildPatientView(patient: UnifiedPatient, sourceRef: (id: string) => SourceRef): PatientView {
+  const details = patientDetails(patient, sourceRef);
+  return { ...details, id: patient.id, records: patient.records, details: Promise.resolve(details) };
+}
 
 const GENDERS = new Set(['male', 'female', 'other', 'unknown']);
 
@@ -15,7 +71,7 @@ const GENDERS = new Set(['male', 'female', 'other', 'unknown']);
  * first name. A field the winner lacks comes from the next record that has it.
  * Identifiers are the union of all records', without repeats.
  */
-export function buildPatientView(patient: UnifiedPatient, sourceRef: (id: string) => SourceRef): PatientView {
+function patientDetails(patient: UnifiedPatient, sourceRef: (id: string) => SourceRef): PatientDetails {
   const withResource = patient.records.filter((r): r is LinkedRecord & { resource: FhirPatient } => r.resource !== null);
   const ranked = [...withResource].sort((a, b) => {
     const la = a.resource.meta?.lastUpdated ?? '';
@@ -41,7 +97,6 @@ export function buildPatientView(patient: UnifiedPatient, sourceRef: (id: string
   }
 
   return {
-    id: patient.id,
     name: mapHumanName(name),
     birthDate: first((r) => r.birthDate) ?? null,
     gender: gender && GENDERS.has(gender) ? (gender as Gender) : null,
@@ -55,6 +110,5 @@ export function buildPatientView(patient: UnifiedPatient, sourceRef: (id: string
       matchScore: r.matchScore,
       lastUpdated: r.resource?.meta?.lastUpdated ?? null,
     })),
-    records: patient.records,
   };
 }

@@ -12,7 +12,7 @@ import { DateScalar } from '../schema/scalars.js';
 import type { RequestContext } from './context.js';
 import { PageArgs, paginate } from './pagination.js';
 import { pathOf } from './partial-errors.js';
-import { buildPatientView, type PatientView } from './patient-view.js';
+import { buildPatientView, lazyPatientView, type PatientView } from './patient-view.js';
 import type { UnifiedPatient } from '../identity/patient-directory.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -40,6 +40,21 @@ export class PatientResolver {
     return found.value ? buildPatientView(found.value, ctx.services.sourceRef) : null;
   }
 
+  /**
+   * A patient known to the index, answered at once: clinical lists start from its links,
+   * and its source Patient resources are read only if a demographic field asks (failures
+   * reported at the patient's path).
+   */
+  private known(ctx: RequestContext, path: GraphQLResolveInfo['path'], patient: UnifiedPatient | null): PatientView | null {
+    if (!patient) return null;
+    const load = async () => {
+      const found = await ctx.patients.byId.load(patient.id);
+      for (const err of found.errors) ctx.partialErrors.add(err, pathOf(path));
+      return found.value ?? patient;
+    };
+    return lazyPatientView(patient, load, ctx.services.sourceRef);
+  }
+
   @Query(() => Patient, { nullable: true, description: 'One patient by unified id, with every linked source record.' })
   async patient(
     @Arg('id', () => ID, { description: 'Unified patient id.' }) id: string,
@@ -47,7 +62,7 @@ export class PatientResolver {
     @Info() info: GraphQLResolveInfo,
   ): Promise<PatientView | null> {
     checkPatientId(id, 'id');
-    return this.view(ctx, info, await ctx.patients.byId.load(id));
+    return this.known(ctx, info.path, await ctx.patients.linksById.load(id));
   }
 
   @Query(() => Patient, {
@@ -76,18 +91,18 @@ export class PatientResolver {
     const max = ctx.services.config.limits.maxPatientsPerRequest;
     if (ids.length > max) throw new BadUserInputError(`at most ${max} patients per request`, { argument: 'ids' });
     ids.forEach((id, i) => checkPatientId(id, `ids[${i}]`));
-    const found = await ctx.patients.byId.loadMany(ids);
+    const found = await ctx.patients.linksById.loadMany(ids);
     return found.map((f, i) => {
       if (f instanceof Error) throw f;
-      return this.view(ctx, { ...info, path: { prev: info.path, key: i, typename: undefined } }, f);
+      return this.known(ctx, { prev: info.path, key: i, typename: undefined }, f);
     });
   }
 
   @FieldResolver(() => [Identifier], {
     description: 'Every identifier any source holds for the patient (MRNs, SSN, ...), without repeats. The SSN only for billing and admins.',
   })
-  identifiers(@Root() patient: PatientView, @Ctx() ctx: RequestContext): Identifier[] {
-    return patient.identifiers.filter((i) => mayReadIdentifier(ctx.principal, i.system));
+  async identifiers(@Root() patient: PatientView, @Ctx() ctx: RequestContext): Promise<Identifier[]> {
+    return (await patient.details).identifiers.filter((i) => mayReadIdentifier(ctx.principal, i.system));
   }
 
   @Query(() => PatientConnection, {

@@ -36,6 +36,9 @@ const patientField: FieldMiddleware = (resolve, root, args, ctx: AuditContext, i
   if (!trail) return resolve(root, args, ctx, info);
   const patientId = typeof root?.id === 'string' ? (root.id as string) : undefined;
   const group = fieldGroupOf(info.fieldName);
+  // Recorded as asked at once: a field still resolving when a sibling's refusal nulls the
+  // patient was asked for all the same.
+  trail.asked(patientId, group);
   const settle = (value: unknown) => {
     if (value instanceof ForbiddenError) trail.denied(patientId ? [patientId] : [], group ? [group] : []);
     else trail.read(patientId, group);

@@ -42,7 +42,7 @@ export function auditPlugin(writer: { record(event: AuditRecord): void }): Apoll
               purposeOfUse: purposeOfUse(request.http?.headers.get(PURPOSE_OF_USE_HEADER)),
               action: 'read',
               patientIds: [...trail.patients].sort(),
-              fieldGroups: [...new Set([...trail.groupsRead, ...trail.groupsDenied])].sort(),
+              fieldGroups: [...new Set([...trail.groupsAsked, ...trail.groupsRead, ...trail.groupsDenied])].sort(),
               outcome,
               detail: {
                 ...(operationName && { operationName }),
