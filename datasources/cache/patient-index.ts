@@ -257,14 +257,8 @@ async function readLinks(client: Client, records: readonly SourcePatientKey[]): 
   return result;
 }
 
-function toLinkRow(row: {
-  unifiedId: string;
-  sourceId: string;
-  sourcePatientId: string;
-  method: string;
-  score: number | null;
-  createdAt: Date;
-}): LinkRow {
+/** Just the link fields of a Prisma row (which has more). */
+function toLinkRow(row: LinkRow): LinkRow {
   return {
     unifiedId: row.unifiedId,
     sourceId: row.sourceId,

@@ -12,11 +12,6 @@ export interface PrismaSearchCacheOptions {
   now?: () => Date;
 }
 
-/** A cached per-patient search result, with its expiry time. */
-export interface CachedSearchEntry extends CachedSearch {
-  expiresAt: Date;
-}
-
 // Rows per statement: keeps each JSON parameter to a few MB.
 const ROWS_PER_STATEMENT = 500;
 
@@ -63,29 +58,19 @@ export class PrismaSearchCache implements SearchCache {
     this.now = options.now ?? (() => new Date());
   }
 
-  /** Fresh, complete results per patient, resources in stored order. Two queries per call at most. */
-  getMany(
-    sourceId: string,
-    resourceType: string,
-    shape: string,
-    patientIds: readonly string[],
-    opts: { includeStale?: boolean } = {},
-  ): Promise<Map<string, CachedSearchEntry>> {
-    return this.getEntries(sourceId, resourceType, shape, patientIds, opts);
-  }
-
   /**
-   * `getMany` with options: `includeStale` also returns expired results, marked `stale`
-   * (for stale-if-error). One query for the searches, one for the bodies.
+   * Complete cached results per patient, in stored order, with fetch and expiry times;
+   * expired ones (marked stale) only with `includeStale`. One query for the searches, one
+   * for the bodies.
    */
-  async getEntries(
+  async getMany(
     sourceId: string,
     resourceType: string,
     shape: string,
     patientIds: readonly string[],
     opts: { includeStale?: boolean } = {},
-  ): Promise<Map<string, CachedSearchEntry>> {
-    const result = new Map<string, CachedSearchEntry>();
+  ): Promise<Map<string, CachedSearch>> {
+    const result = new Map<string, CachedSearch>();
     const ids = [...new Set(patientIds)];
     if (ids.length === 0) return result;
     const now = this.now();

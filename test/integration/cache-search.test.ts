@@ -85,7 +85,7 @@ withDatabases(
       clock = new Date(T0.getTime() + 300_000);
       expect((await cache.getMany('ehr-a', 'Condition', 'all', ['p1'])).has('p1')).toBe(false);
       // Stale entries stay readable on request (stale-if-error).
-      const stale = await cache.getEntries('ehr-a', 'Observation', 'all', ['p1'], { includeStale: true });
+      const stale = await cache.getMany('ehr-a', 'Observation', 'all', ['p1'], { includeStale: true });
       expect(stale.get('p1')).toMatchObject({ stale: true, fetchedAt: T0, resources: [observation('o1', 'p1')] });
       // A new put makes it fresh again.
       await cache.putMany('ehr-a', 'Observation', 'all', new Map([['p1', [observation('o2', 'p1')]]]));
