@@ -132,8 +132,13 @@ describe('/metrics', () => {
       await other.close();
     }
     const text = await (await fetch(`${t.gateway.url}/metrics`)).text();
+    // Every identifying value the served queries touched: MRNs of both EHRs, SSNs, ids.
     for (const p of t.sandbox.truth.patients) {
-      if (p.ehrs.mercy) expect(text).not.toContain(p.ehrs.mercy.mrn);
+      for (const ehr of Object.values(p.ehrs)) {
+        expect(text).not.toContain(ehr!.mrn);
+        expect(text).not.toContain(ehr!.patientId);
+      }
+      if (p.ssn) expect(text).not.toContain(p.ssn);
     }
   }, 30_000);
 });

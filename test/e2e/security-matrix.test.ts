@@ -80,6 +80,10 @@ describe('the role matrix', () => {
           expect(inner ?? null, `${role} ${group}`).toBeNull();
         } else {
           expect(value, `${role} ${group}`).not.toBeNull();
+          // The field itself came back, not just its alias (eligibility may be null: this
+          // gateway has no payer configured).
+          const inner = value && typeof value === 'object' && group in value ? value[group] : value;
+          if (group !== 'eligibility') expect(inner ?? null, `${role} ${group} (the field)`).not.toBeNull();
         }
       }
       const systems = (res.data.identifiers?.identifiers ?? []).map((i: any) => i.system);
