@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { fastifyApolloDrainPlugin, fastifyApolloHandler } from '@as-integrations/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -94,6 +94,8 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
       fastifyApolloDrainPlugin(fastify),
       responseErrorsPlugin(),
       ApolloServerPluginLandingPageDisabled(),
+      // Answers hold patient data: no cache hints, and no per-field hook computing them.
+      ApolloServerPluginCacheControlDisabled(),
       metrics.plugin(),
       explainPlugin(),
       limitsPlugin(config.limits),
@@ -169,6 +171,8 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
   });
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // Patient data must not be kept by browsers or proxies.
+    if (request.url.startsWith('/graphql') && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
   });
 
   const address = await fastify.listen({ port: opts.port ?? config.server.port, host: config.server.host });

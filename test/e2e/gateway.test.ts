@@ -256,6 +256,19 @@ describe('authentication and permissions', () => {
   });
 });
 
+describe('HTTP', () => {
+  it('marks GraphQL answers no-store and names the request', async () => {
+    const res = await fetch(`${t.gateway.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await t.token('clinician')}`, 'x-request-id': 'http-test-0001' },
+      body: JSON.stringify({ query: '{ sources { id } }' }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.headers.get('x-request-id')).toBe('http-test-0001');
+  });
+});
+
 describe('health endpoints', () => {
   it('answer without a token: /healthz alive, /readyz with the database, migrations and each source', async () => {
     expect(await (await fetch(`${t.gateway.url}/healthz`)).json()).toEqual({ status: 'ok' });
