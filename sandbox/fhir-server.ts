@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FhirResource } from '../datasources/fhir/fhir-types.js';
 import { BulkExportServer } from './bulk-export.js';
 import { buildCapabilityStatement } from './capability.js';
-import { FaultInjector, type FaultRule } from './faults.js';
+import { FaultableServer } from './faultable-server.js';
+import type { FaultRule } from './faults.js';
 import type { FhirStore } from './fhir-store.js';
 import { BodyTooLargeError, readBody, sleep } from './http-util.js';
 import { operationOutcome } from './outcome.js';
 import type { EhrProfile } from './profiles.js';
-import { RequestLog, type RecordedRequest } from './request-log.js';
+import type { RecordedRequest } from './request-log.js';
 import { isServedType } from './search-params.js';
 import { SearchInputError } from './search-values.js';
 import { scopesAllow, SMART_ASSERTION_ALGS, type IssuedToken } from './smart-token-server.js';
@@ -47,27 +47,20 @@ interface PageState {
  * One simulated EHR: a FHIR R4 JSON server over an in-memory store, with the profile's
  * capabilities, optional SMART bearer auth, injectable faults and a log of requests.
  */
-export class SimulatedEhr {
+export class SimulatedEhr extends FaultableServer {
   readonly id: string;
   readonly name: string;
   readonly profile: EhrProfile;
   /** FHIR base URL, e.g. `http://127.0.0.1:41234/fhir/R4`. */
   baseUrl = '';
-  readonly requests = new RequestLog();
-  private readonly faults = new FaultInjector();
   /** FHIR Bulk Data `Patient/$export`; its `settings` may be changed at run time (e.g. `enabled = false`). */
   readonly bulkExport: BulkExportServer;
   private readonly store: FhirStore;
   private readonly basePath: string;
-  private readonly host: string;
-  private port = 0;
-  private server: Server;
-  private listening = false;
-  private closed = false;
-  private readonly sockets = new Set<Socket>();
   private readonly opts: SimulatedEhrOptions;
 
   private constructor(opts: SimulatedEhrOptions) {
+    super(opts.host);
     this.opts = opts;
     this.id = opts.id;
     this.name = opts.name;
@@ -75,16 +68,13 @@ export class SimulatedEhr {
     this.store = opts.store;
     this.bulkExport = new BulkExportServer(opts.store, () => this.baseUrl, () => this.profile);
     this.basePath = (opts.basePath ?? '/fhir/R4').replace(/\/$/, '');
-    this.host = opts.host ?? '127.0.0.1';
-    this.server = this.createHttpServer();
   }
 
   /** Starts the server. */
   static async start(opts: SimulatedEhrOptions): Promise<SimulatedEhr> {
     const ehr = new SimulatedEhr(opts);
     await ehr.listen(opts.port ?? 0);
-    const hostInUrl = ehr.host.includes(':') ? `[${ehr.host}]` : ehr.host;
-    ehr.baseUrl = `http://${hostInUrl}:${ehr.port}${ehr.basePath}`;
+    ehr.baseUrl = `${ehr.origin}${ehr.basePath}`;
     return ehr;
   }
 
@@ -93,68 +83,7 @@ export class SimulatedEhr {
     this.requests.reset();
   }
 
-  /**
-   * Replaces the active faults. Resolves once applied (for `down: 'refuse'`, once the
-   * listener is closed).
-   */
-  async setFaults(rules: FaultRule | FaultRule[]): Promise<void> {
-    this.faults.set(rules);
-    await this.syncListener();
-  }
-
-  /** Removes every fault (and listens again after `down: 'refuse'`). */
-  async clearFaults(): Promise<void> {
-    this.faults.clear();
-    await this.syncListener();
-  }
-
-  /** Stops the server, ending hung requests and keep-alive connections. */
-  async close(): Promise<void> {
-    this.closed = true;
-    await this.stopListening();
-  }
-
-  private createHttpServer(): Server {
-    const server = createServer((req, res) => void this.handle(req, res));
-    server.keepAliveTimeout = 5_000;
-    server.on('connection', (s) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-    return server;
-  }
-
-  private async listen(port: number): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, this.host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    this.port = (this.server.address() as AddressInfo).port;
-    this.listening = true;
-  }
-
-  private async stopListening(): Promise<void> {
-    if (!this.listening) return;
-    this.listening = false;
-    const server = this.server;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      for (const s of this.sockets) s.destroy();
-    });
-    // A closed node:http server cannot listen again; a fresh one takes the same port.
-    this.server = this.createHttpServer();
-  }
-
-  private async syncListener(): Promise<void> {
-    if (this.closed) return;
-    if (this.faults.refusing()) await this.stopListening();
-    else if (!this.listening) await this.listen(this.port);
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const method = req.method ?? 'GET';

@@ -1,10 +1,8 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { FaultInjector, type FaultRule } from './faults.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { FaultableServer } from './faultable-server.js';
 import { BodyTooLargeError, readBody, sleep } from './http-util.js';
 import { build271, build271Rejection, type InquiryEcho } from './payer-benefits.js';
 import { SANDBOX_TRADING_PARTNERS, type SimulatedMember, type SimulatedTradingPartner } from './payer-members.js';
-import { RequestLog } from './request-log.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -32,41 +30,31 @@ export interface SimulatedPayerOptions {
  * mismatch, 58 missing birth date, 43 bad NPI, 57 bad date of service), and injected
  * faults; it records every request and the most requests it held at once.
  */
-export class SimulatedPayer {
+export class SimulatedPayer extends FaultableServer {
   /** The URL to POST inquiries to (a payer source's `baseUrl`). */
   baseUrl = '';
-  readonly requests = new RequestLog();
   readonly members: readonly SimulatedMember[];
   readonly partners: readonly SimulatedTradingPartner[];
   private readonly byId: Map<string, SimulatedMember>;
-  private readonly faults = new FaultInjector();
   private readonly basePath: string;
-  private readonly host: string;
-  private server: Server;
-  private port = 0;
-  private listening = false;
-  private closed = false;
-  private readonly sockets = new Set<Socket>();
   private current = 0;
   private peak = 0;
   private readonly peakByPartner = new Map<string, number>();
   private readonly currentByPartner = new Map<string, number>();
 
   private constructor(private readonly opts: SimulatedPayerOptions) {
+    super(opts.host);
     this.members = opts.members;
     this.partners = opts.partners ?? SANDBOX_TRADING_PARTNERS;
     this.byId = new Map(opts.members.map((m) => [m.memberId.toUpperCase(), m]));
     this.basePath = opts.basePath ?? '/eligibility/v3';
-    this.host = opts.host ?? '127.0.0.1';
-    this.server = this.createHttpServer();
   }
 
   /** Starts the server. */
   static async start(opts: SimulatedPayerOptions): Promise<SimulatedPayer> {
     const payer = new SimulatedPayer(opts);
     await payer.listen(opts.port ?? 0);
-    const hostInUrl = payer.host.includes(':') ? `[${payer.host}]` : payer.host;
-    payer.baseUrl = `http://${hostInUrl}:${payer.port}${payer.basePath}`;
+    payer.baseUrl = `${payer.origin}${payer.basePath}`;
     return payer;
   }
 
@@ -90,62 +78,7 @@ export class SimulatedPayer {
     this.peakByPartner.clear();
   }
 
-  /** Replaces the active faults (see {@link FaultRule}; `path` is matched against `/`). */
-  async setFaults(rules: FaultRule | FaultRule[]): Promise<void> {
-    this.faults.set(rules);
-    await this.syncListener();
-  }
-
-  async clearFaults(): Promise<void> {
-    this.faults.clear();
-    await this.syncListener();
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    await this.stopListening();
-  }
-
-  private createHttpServer(): Server {
-    const server = createServer((req, res) => void this.handle(req, res));
-    server.keepAliveTimeout = 5_000;
-    server.on('connection', (s) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-    return server;
-  }
-
-  private async listen(port: number): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, this.host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    this.port = (this.server.address() as AddressInfo).port;
-    this.listening = true;
-  }
-
-  private async stopListening(): Promise<void> {
-    if (!this.listening) return;
-    this.listening = false;
-    const server = this.server;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      for (const s of this.sockets) s.destroy();
-    });
-    this.server = this.createHttpServer();
-  }
-
-  private async syncListener(): Promise<void> {
-    if (this.closed) return;
-    if (this.faults.refusing()) await this.stopListening();
-    else if (!this.listening) await this.listen(this.port);
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const method = req.method ?? 'GET';

@@ -7,15 +7,7 @@ import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 // drop what is cached.
 
 function gatewayWith(cache: Record<string, number>): Promise<TestGateway> {
-  return startTestGateway({
-    sandbox: { maxPatients: 6 },
-    config: (sources) => ({
-      server: { port: 0, logLevel: 'silent' },
-      cache: { url: 'pglite:memory:', ...cache },
-      auth: { mode: 'dev' },
-      sources: sources.map((s) => ({ ...(s as object), timeoutMs: 1000, resilience: { retries: 0 } })),
-    }),
-  });
+  return startTestGateway({ sandbox: { maxPatients: 6 }, cache, sourceOptions: { timeoutMs: 1000, resilience: { retries: 0 } } });
 }
 
 const Q = `query($v: String!) { patientByIdentifier(system: "${SSN_SYSTEM}", value: $v) {

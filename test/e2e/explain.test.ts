@@ -8,15 +8,8 @@ import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 let t: TestGateway;
 beforeAll(async () => {
-  t = await startTestGateway({
-    config: (sources) => ({
-      server: { port: 0, logLevel: 'silent' },
-      // A TTL so that the second identical query is served from the cache.
-      cache: { url: 'pglite:memory:', defaultTtlSeconds: 600 },
-      auth: { mode: 'dev' },
-      sources,
-    }),
-  });
+  // A TTL so that the second identical query is served from the cache.
+  t = await startTestGateway({ cache: { defaultTtlSeconds: 600 } });
 }, 30_000);
 afterAll(async () => t?.close());
 

@@ -15,18 +15,12 @@ let id: string;
 beforeAll(async () => {
   t = await startTestGateway({
     sandbox: { maxPatients: 8 },
-    config: (sources) => ({
-      server: { port: 0, logLevel: 'silent' },
-      cache: { url: 'pglite:memory:', defaultTtlSeconds: 0, staleWhileRevalidateSeconds: 0, staleIfErrorSeconds: 0 },
-      auth: { mode: 'dev' },
-      sources: sources.map((s) => ({
-        ...(s as object),
-        timeoutMs: TIMEOUT_MS,
-        maxResponseBytes: 4 * 1024 * 1024,
-        // The budget and the breaker have their own tests (fhir-resilience); here every failure is seen alone.
-        resilience: { baseDelayMs: 20, maxDelayMs: 50, breakerFailures: 1_000, retryBudgetRatio: 1 },
-      })),
-    }),
+    sourceOptions: {
+      timeoutMs: TIMEOUT_MS,
+      maxResponseBytes: 4 * 1024 * 1024,
+      // The budget and the breaker have their own tests (fhir-resilience); here every failure is seen alone.
+      resilience: { baseDelayMs: 20, maxDelayMs: 50, breakerFailures: 1_000, retryBudgetRatio: 1 },
+    },
   });
   patient = t.sandbox.truth.patients.find((p) => p.ssn && p.ehrs.mercy?.hasSsn && p.ehrs.stjude?.hasSsn && p.ehrs.mercy.counts.Condition)!;
   const res = await t.query(`query($v: String!) { patientByIdentifier(system: "${SSN_SYSTEM}", value: $v) { id } }`, { v: patient.ssn });

@@ -11,14 +11,7 @@ const STJUDE_PAGE = 50; // stjude maxCount
 
 let t: TestGateway;
 beforeAll(async () => {
-  t = await startTestGateway({
-    config: (sources) => ({
-      server: { port: 0, logLevel: 'silent' },
-      cache: { url: 'pglite:memory:', defaultTtlSeconds: 0, staleWhileRevalidateSeconds: 0, staleIfErrorSeconds: 0 },
-      auth: { mode: 'dev' },
-      sources: sources.map((s) => ({ ...(s as object), timeoutMs: 1500 })),
-    }),
-  });
+  t = await startTestGateway({ sourceOptions: { timeoutMs: 1500 } });
 });
 afterAll(async () => t?.close());
 

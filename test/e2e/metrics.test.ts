@@ -6,14 +6,7 @@ import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 let t: TestGateway;
 beforeAll(async () => {
-  t = await startTestGateway({
-    config: (sources) => ({
-      server: { port: 0, logLevel: 'silent' },
-      cache: { url: 'pglite:memory:', defaultTtlSeconds: 600 },
-      auth: { mode: 'dev' },
-      sources,
-    }),
-  });
+  t = await startTestGateway({ cache: { defaultTtlSeconds: 600 } });
 }, 30_000);
 afterAll(async () => t?.close());
 

@@ -35,8 +35,12 @@ export interface TestGateway {
 
 export interface TestGatewayOptions {
   sandbox?: SandboxOptions;
-  /** Extra config, merged over the defaults (cache TTL 0 so every query reaches upstream). */
+  /** The whole config instead of the defaults, built from the sandbox's sources. */
   config?: (sources: unknown[]) => Record<string, unknown>;
+  /** `cache` keys over the defaults (by default nothing is served from the cache). */
+  cache?: Record<string, unknown>;
+  /** Keys over every sandbox source entry (`timeoutMs`, `resilience`, ...). */
+  sourceOptions?: Record<string, unknown>;
   database?: DatabaseKind;
   /** Also configure the sandbox payer's eligibility sources (`sandbox.payerConfig()`), after the EHRs. */
   payers?: boolean;
@@ -53,11 +57,14 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
   let db: TestDatabaseHandle | undefined;
   try {
     db = await createTestDatabase(opts.database ?? 'pglite');
-    const sources: unknown[] = [...sandbox.sourcesConfig(), ...(opts.payers ? sandbox.payerConfig() : [])];
+    const sources: unknown[] = [
+      ...sandbox.sourcesConfig().map((s) => ({ ...s, ...opts.sourceOptions })),
+      ...(opts.payers ? sandbox.payerConfig() : []),
+    ];
     const raw = opts.config?.(sources) ?? {
       server: { port: 0, logLevel: 'silent' },
       // Nothing served from the cache unless a test asks: every query reaches the sources.
-      cache: { url: db.url, defaultTtlSeconds: 0, staleWhileRevalidateSeconds: 0, staleIfErrorSeconds: 0 },
+      cache: { url: db.url, defaultTtlSeconds: 0, staleWhileRevalidateSeconds: 0, staleIfErrorSeconds: 0, ...opts.cache },
       auth: { mode: 'dev' },
       sources,
     };
