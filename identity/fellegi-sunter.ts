@@ -1,7 +1,7 @@
 import type { MatchRecord } from './match-record.js';
 import { nameParts } from './normalize.js';
 import { areNicknames } from './nicknames.js';
-import { jaroWinkler } from './string-similarity.js';
+import { isOneEdit, jaroWinkler } from './string-similarity.js';
 
 /**
  * Fellegi-Sunter scoring of two patient records.
@@ -37,7 +37,8 @@ export const FIELD_LEVELS = {
     // One name is a part of the other (SMITH vs SMITH-JONES) or a former name (maiden) of
     // the other: marriage and hyphenation. Rare by chance (a part of one of two random names).
     part: { m: 0.03, u: 0.0005 },
-    // Jaro-Winkler >= 0.9: a typing slip. Between random surnames this happens ~0.4% of the time.
+    // One edit apart (a letter typed wrong, left out, doubled or swapped) or Jaro-Winkler
+    // >= 0.9: a typing slip. Between random surnames this happens ~0.4% of the time.
     typo: { m: 0.04, u: 0.004 },
     // Everything else: a changed name, or two people.
     disagree: { m: 0.05, u: 0.9925 },
@@ -48,9 +49,10 @@ export const FIELD_LEVELS = {
     exact: { m: 0.86, u: 0.006 },
     // Nickname table (BOB / ROBERT): common at registration desks; by chance ~0.1%.
     nickname: { m: 0.07, u: 0.001 },
-    // Jaro-Winkler >= 0.9, or first and middle name swapped.
-    typo: { m: 0.03, u: 0.006 },
-    disagree: { m: 0.04, u: 0.987 },
+    // One edit apart or Jaro-Winkler >= 0.9 (a typing slip, ~4% of registrations), or first
+    // and middle name swapped. By chance ~0.3%: first names cluster, and short ones sit close.
+    typo: { m: 0.04, u: 0.003 },
+    disagree: { m: 0.03, u: 0.99 },
   },
   birthDate: {
     // Same full date. u: 1 / (365.25 * ~80 birth years in the population) = 3.4e-5.
@@ -58,10 +60,14 @@ export const FIELD_LEVELS = {
     // Day and month swapped (US MM/DD vs DD/MM entry): a known error, about 1% of true
     // pairs; by chance as rare as an exact agreement.
     transposed: { m: 0.01, u: 3.4e-5 },
-    // Exactly one of year, month, day differs (a typing slip). By chance: same year and
-    // month (1/80 * 1/12), same year and day (1/80 * 1/30), same month and day (1/365): ~0.4%.
-    partial: { m: 0.025, u: 0.0041 },
-    disagree: { m: 0.015, u: 0.9958 },
+    // Exactly one digit differs (1985-03-12 vs 1985-08-12, 1958 vs 1959): a keying slip,
+    // ~1.5% of true pairs. By chance: 8 digit places with a few plausible values each over
+    // ~29,000 dates, ~0.05%.
+    typo: { m: 0.015, u: 0.0005 },
+    // Exactly one of year, month, day differs in more than one digit. By chance: same year
+    // and month (1/80 * 1/12), same year and day (1/80 * 1/30), same month and day (1/365): ~0.4%.
+    partial: { m: 0.012, u: 0.0036 },
+    disagree: { m: 0.013, u: 0.9958 },
   },
   gender: {
     // Administrative gender agrees for nearly all true pairs (2% errors and changes); by
@@ -154,7 +160,7 @@ function compareFamily(a: MatchRecord, b: MatchRecord): Outcome<'family'> {
   const pb = nameParts(b.family);
   if ((pa.length > 1 || pb.length > 1) && pa.some((p) => pb.includes(p))) return 'part';
   const bare = (s: string) => s.replace(/[- ]/g, '');
-  if (bare(a.family) === bare(b.family) || jaroWinkler(a.family, b.family) >= TYPO_SIMILARITY) return 'typo';
+  if (bare(a.family) === bare(b.family) || isTypo(a.family, b.family)) return 'typo';
   return 'disagree';
 }
 
@@ -164,7 +170,7 @@ function compareGiven(a: readonly string[], b: readonly string[]): Outcome<'give
   if (!fa || !fb) return 'missing';
   if (fa === fb) return 'exact';
   if (areNicknames(fa, fb)) return 'nickname';
-  if (jaroWinkler(fa, fb) >= TYPO_SIMILARITY) return 'typo';
+  if (isTypo(fa, fb)) return 'typo';
   // First and middle name swapped, or a middle name used as the first name. Initials do not count.
   if (a.some((x) => x.length > 1 && b.includes(x))) return 'typo';
   return 'disagree';
@@ -176,6 +182,7 @@ function compareBirthDate(a: string | null, b: string | null): Outcome<'birthDat
   const [ya, ma, da] = a.split('-');
   const [yb, mb, db] = b.split('-');
   if (ya === yb && ma === db && da === mb) return 'transposed';
+  if (a.length === b.length && [...a].filter((ch, i) => ch !== b[i]).length === 1) return 'typo';
   const same = Number(ya === yb) + Number(ma === mb) + Number(da === db);
   return same === 2 ? 'partial' : 'disagree';
 }
@@ -207,6 +214,14 @@ export function sharedStrongIdentifier(a: MatchRecord, b: MatchRecord, systems: 
     if (b.identifiers.some((ib) => ib.system === ia.system && ib.value === ia.value)) return `${ia.system}|${ia.value}`;
   }
   return undefined;
+}
+
+/**
+ * A typing slip: one edit apart (for names of three letters or more, where one letter is
+ * not the whole difference between two names such as AL and ED), or Jaro-Winkler >= 0.9.
+ */
+function isTypo(a: string, b: string): boolean {
+  return (Math.min(a.length, b.length) >= 3 && isOneEdit(a, b)) || jaroWinkler(a, b) >= TYPO_SIMILARITY;
 }
 
 function round(n: number): number {

@@ -27,6 +27,15 @@ export const DEFAULT_MATCH_SETTINGS: MatchSettings = {
   possibleMatchThreshold: 12,
 };
 
+/** Settings from config: the defaults, overridden by what is set. */
+export function matchSettings(strongIdentifierSystems: readonly string[], overrides: Partial<Omit<MatchSettings, 'strongIdentifierSystems'>> = {}): MatchSettings {
+  return {
+    ...DEFAULT_MATCH_SETTINGS,
+    ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)),
+    strongIdentifierSystems,
+  };
+}
+
 /** Why a pair that scored high enough was still not linked automatically. */
 export type HoldReason =
   /** Same strong identifier, but birth date and name disagree: a shared or mistyped SSN. */
@@ -35,6 +44,8 @@ export type HoldReason =
   | 'identifier-mismatch'
   /** Given names disagree outright: twins and households share everything else. */
   | 'given-name-conflict'
+  /** Given names one slip apart but genders differ: ERIC and ERICA are more often twins than a typo. */
+  | 'given-name-gender-conflict'
   /** Birth dates disagree (not merely swapped day and month). */
   | 'birth-date-conflict';
 
@@ -71,7 +82,7 @@ export function decideMatch(a: MatchRecord, b: MatchRecord, settings: MatchSetti
   const o = cmp.outcomes;
 
   if (sharedStrongIdentifier(a, b, systems)) {
-    const birthConflict = o.birthDate === 'disagree' || o.birthDate === 'partial';
+    const birthConflict = o.birthDate === 'disagree' || o.birthDate === 'partial' || o.birthDate === 'typo';
     const nameConflict = o.given === 'disagree' || o.family === 'disagree';
     if (birthConflict && nameConflict) return { outcome: 'possible', method: 'identifier', ...base, held: 'identifier-conflict' };
     return { outcome: 'link', method: 'identifier', ...base };
@@ -87,6 +98,7 @@ function holdReason(cmp: Comparison): HoldReason | undefined {
   const o = cmp.outcomes;
   if (o.strongIdentifier === 'disagree') return 'identifier-mismatch';
   if (o.given === 'disagree') return 'given-name-conflict';
+  if (o.given === 'typo' && o.gender === 'disagree') return 'given-name-gender-conflict';
   if (o.birthDate === 'disagree' || o.birthDate === 'partial') return 'birth-date-conflict';
   return undefined;
 }

@@ -7,10 +7,11 @@ import type { SourcePatientRow } from '../datasources/cache/source-patient-store
 import type { Loaders } from '../datasources/loaders.js';
 import type { SearchParams } from '../datasources/fhir/fhir-types.js';
 import { UpstreamError } from '../errors/errors.js';
-import { decideMatch, DEFAULT_MATCH_SETTINGS, type MatchDecision, type MatchSettings } from './match-decision.js';
+import { decideMatch, matchSettings, type MatchDecision, type MatchSettings } from './match-decision.js';
 import { toMatchRecord, type MatchRecord } from './match-record.js';
 import { nameVariants } from './nicknames.js';
 import { foldName } from './normalize.js';
+import { toSourcePatientRow } from './source-patient-row.js';
 
 /** One source's patient record inside a unified patient. */
 export interface LinkedRecord {
@@ -88,11 +89,7 @@ export class PatientDirectory {
   private readonly demographicSearches = new Map<string, Promise<Patient[]>>();
 
   constructor(private readonly deps: PatientDirectoryDeps) {
-    this.settings = {
-      ...DEFAULT_MATCH_SETTINGS,
-      ...Object.fromEntries(Object.entries(deps.matching ?? {}).filter(([, v]) => v !== undefined)),
-      strongIdentifierSystems: deps.strongIdentifierSystems,
-    };
+    this.settings = matchSettings(deps.strongIdentifierSystems, deps.matching);
   }
 
   /**
@@ -320,7 +317,7 @@ export class PatientDirectory {
       evidence: { method: decision.method, held: decision.held ?? null, fields: decision.evidence.map((e) => ({ ...e })) },
     }));
     await Promise.all([
-      index.sourcePatients.upsertMany(seen.map(toSourcePatientRow)).catch(() => undefined),
+      index.sourcePatients.upsertMany(seen.map((h) => toSourcePatientRow(h.sourceId, h.resource))).catch(() => undefined),
       index.possibleMatches.addMany(matches).catch(() => undefined),
     ]);
   }
@@ -434,22 +431,3 @@ export class PatientDirectory {
 function rank(d: MatchDecision): number {
   return d.outcome === 'link' ? 2 : d.outcome === 'possible' ? 1 : 0;
 }
-
-/** The blocking-index row of a source patient. */
-export function toSourcePatientRow(hit: Hit): SourcePatientRow {
-  const r = toMatchRecord(hit.resource);
-  const lastUpdated = hit.resource.meta?.lastUpdated ? new Date(hit.resource.meta.lastUpdated) : null;
-  return {
-    sourceId: hit.sourceId,
-    sourcePatientId: hit.resource.id!,
-    familyKey: r.family,
-    givenKeys: [...new Set(r.given)],
-    birthDate: r.birthDate,
-    gender: r.gender,
-    postalCode: r.postalCode,
-    phone: r.phone,
-    identifiers: r.identifiers.map((i) => `${i.system}|${i.value}`),
-    lastUpdated: lastUpdated && !Number.isNaN(lastUpdated.getTime()) ? lastUpdated : null,
-  };
-}
-

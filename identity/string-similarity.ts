@@ -1,3 +1,5 @@
+import { distance } from 'fastest-levenshtein';
+
 /**
  * Jaro-Winkler similarity (0..1) of two strings: the record-linkage standard for names
  * (Winkler, US Census Bureau), because it forgives transpositions and rewards a shared
@@ -40,4 +42,9 @@ export function jaro(a: string, b: string): number {
   }
   const t = transpositions / 2;
   return (matches / a.length + matches / b.length + (matches - t) / matches) / 3;
+}
+
+/** Exactly one insertion, deletion or substitution apart (Levenshtein distance 1). */
+export function isOneEdit(a: string, b: string): boolean {
+  return Math.abs(a.length - b.length) <= 1 && a !== b && distance(a, b) === 1;
 }

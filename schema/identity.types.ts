@@ -81,7 +81,7 @@ export class PossibleMatch {
 
   @Field(() => String, {
     nullable: true,
-    description: 'Why a pair that scored high enough, or shared a strong identifier, was still held for review: identifier-conflict, identifier-mismatch, given-name-conflict, birth-date-conflict.',
+    description: 'Why a pair that scored high enough, or shared a strong identifier, was still held for review: identifier-conflict, identifier-mismatch, given-name-conflict, given-name-gender-conflict, birth-date-conflict.',
   })
   held?: string | null;
 

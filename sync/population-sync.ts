@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { FhirSourceConfig } from '../config/config.schema.js';
 import type { PrismaClient } from '../datasources/cache/generated/client.js';
 import type { PatientIndex } from '../datasources/cache/patient-index.js';
@@ -20,7 +21,10 @@ import {
 import { fetchPatientPage, firstPatientPageUrl } from '../datasources/sync/patient-pages.js';
 import { SourceHttp } from '../datasources/sync/source-http.js';
 import { UpstreamError } from '../errors/errors.js';
-import { identifierLinker, linkUnlinked, type PopulationLinker } from './link-by-identifier.js';
+import { matchSettings, type MatchSettings } from '../identity/match-decision.js';
+import { populationLinker, type PopulationLinker } from '../identity/population-linker.js';
+import { recordAudit } from '../datasources/cache/audit-log.js';
+import { linkUnlinked } from './link-unlinked.js';
 import type { SyncProgressEvent } from './progress.js';
 import { upsertSourcePatients } from './source-patient-rows.js';
 import { SyncStateStore, type SyncCursor } from './sync-state.js';
@@ -31,7 +35,9 @@ export interface PopulationSyncDeps {
   index: PatientIndex;
   /** Identifier systems that link records deterministically (`identity.strongIdentifierSystems`). */
   strongIdentifierSystems: readonly string[];
-  /** Replaces the strong-identifier linking (a demographic matcher, say). */
+  /** Cross-reference systems and thresholds (config `identity`); defaults otherwise. */
+  matching?: Partial<Omit<MatchSettings, 'strongIdentifierSystems'>>;
+  /** Replaces the matcher's linking (tests). */
   linker?: PopulationLinker;
   /** The fetch for every upstream exchange of the walk (tests, proxies). */
   fetch?: typeof fetch;
@@ -105,7 +111,23 @@ export async function syncSource(source: FhirSourceConfig, deps: PopulationSyncD
   const now = opts.now ?? (() => new Date());
   const http = new SourceHttp(source, { fetch: deps.fetch });
   const states = new SyncStateStore(deps.prisma);
-  const linker = deps.linker ?? identifierLinker(deps.prisma, deps.index, deps.strongIdentifierSystems);
+  const runId = randomUUID();
+  const linker =
+    deps.linker ??
+    populationLinker({
+      index: deps.index,
+      settings: matchSettings(deps.strongIdentifierSystems, deps.matching),
+      auditMerge: (tx, merge) =>
+        recordAudit(tx, {
+          requestId: `sync-${runId}`,
+          subject: 'chartgraph-sync',
+          role: 'system',
+          action: 'merge',
+          patientIds: [merge.survivorId, merge.mergedId],
+          outcome: 'success',
+          detail: { mergeId: merge.id, method: merge.method, score: merge.score, sourceId: source.id },
+        }),
+    });
   const previous = await states.get(source.id);
 
   // Read every run: the page size (`max _count`) and the resource types come from it too.
@@ -145,6 +167,7 @@ export async function syncSource(source: FhirSourceConfig, deps: PopulationSyncD
     const nextSince = mode === 'search' ? await walkSearch(run, cursor?.kind === 'search' ? cursor : null) : await walkExport(run, cursor?.kind === 'export' ? cursor : null);
     emit(run, 'linking');
     await linkUnlinked(deps.prisma, linker, source.id);
+    await settlePendingChecks(run, linker);
     await states.complete(source.id, nextSince, now());
     emit(run, 'done');
     return result(run, 'complete', cursor !== null);
@@ -190,6 +213,25 @@ function emit(run: Run, phase: SyncProgressEvent['phase'], detail?: string): voi
     ...(run.total !== undefined && { total: run.total }),
     ...(detail !== undefined && { detail }),
   });
+}
+
+/**
+ * Patients a look-up linked while this source could not be searched: their records are
+ * compared now, through the blocking index, against the source's records just synced,
+ * and the checks are cleared.
+ */
+async function settlePendingChecks(run: Run, linker: PopulationLinker): Promise<void> {
+  const { index } = run.deps;
+  const pending = await index.pendingOfSource(run.source.id, run.startedAt);
+  for (let i = 0; i < pending.length; i += 200) {
+    const ids = pending.slice(i, i + 200);
+    const links = [...(await index.linksForUnified(ids)).values()].flat().filter((l) => l.sourceId !== run.source.id);
+    const rows = await index.sourcePatients.getMany(links);
+    const bySource = new Map<string, SourcePatientRow[]>();
+    for (const row of rows.values()) bySource.set(row.sourceId, [...(bySource.get(row.sourceId) ?? []), row]);
+    for (const [sourceId, list] of bySource) await linker.link(sourceId, list);
+    await index.clearPendingOfSource(run.source.id, run.startedAt, ids);
+  }
 }
 
 /** The CapabilityStatement, or undefined when /metadata cannot be read (then: search, fallback page size). */

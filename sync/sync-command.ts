@@ -48,6 +48,7 @@ export async function runSyncCommand(config: ChartgraphConfig, flags: SyncComman
         prisma: database.prisma,
         index: new PatientIndex(database.prisma),
         strongIdentifierSystems: config.identity.strongIdentifierSystems,
+        matching: config.identity,
         ...(flags.resources && {
           resourceCache: {
             clients,

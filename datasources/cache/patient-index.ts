@@ -27,6 +27,51 @@ export interface LinkRequest extends SourcePatientKey {
   score?: number | null;
 }
 
+/** One merge of two unified patients. */
+export interface MergeRow {
+  id: string;
+  survivorId: string;
+  mergedId: string;
+  /** The source records that moved to the survivor. */
+  records: SourcePatientKey[];
+  method: string;
+  score: number | null;
+  evidence: unknown;
+  mergedBy: string;
+  at: Date;
+  undoneAt: Date | null;
+  undoneBy: string | null;
+}
+
+/** Why and by whom two unified patients are merged. */
+export interface MergeRequest {
+  /** `matcher` or `manual`. */
+  method: string;
+  score?: number | null;
+  /** Per-field outcomes of the pair that joined them (no values). */
+  evidence?: Prisma.InputJsonValue | null;
+  /** Token subject of an admin, or `matcher`. */
+  by: string;
+}
+
+/** What `mergePatients` did. */
+export type MergeOutcome =
+  | { merged: true; merge: MergeRow }
+  /** Already one patient (a concurrent merge got there first). */
+  | { merged: false; reason: 'same-patient'; survivorId: string }
+  /** Both hold a record of one source: two people, or a duplicate that an admin must untangle. */
+  | { merged: false; reason: 'same-source' }
+  /** An admin undid a merge of these two before: the matcher never redoes it. */
+  | { merged: false; reason: 'undone-before' };
+
+/** A source that could not be searched for a patient when it was linked. */
+export interface PendingCheck {
+  unifiedId: string;
+  sourceId: string;
+  reason: string;
+  since: Date;
+}
+
 /** `${sourceId}/${sourcePatientId}`: the key of `findLinks`' map. */
 export function linkKey(record: SourcePatientKey): string {
   return `${record.sourceId}/${record.sourcePatientId}`;
@@ -70,6 +115,160 @@ export class PatientIndex {
 
   private forget(...unifiedIds: string[]): void {
     for (const id of unifiedIds) this.linkCache?.delete(id);
+  }
+
+  /**
+   * The surviving unified id of each id that was merged into another; ids never merged are
+   * absent. One query (merges keep one hop: a survivor is never itself merged).
+   */
+  async survivors(unifiedIds: readonly string[]): Promise<Map<string, string>> {
+    const ids = [...new Set(unifiedIds)].filter(isUuid);
+    const out = new Map<string, string>();
+    if (ids.length === 0) return out;
+    const rows = await this.prisma.unifiedPatient.findMany({ where: { id: { in: ids }, mergedInto: { not: null } }, select: { id: true, mergedInto: true } });
+    for (const r of rows) out.set(r.id, r.mergedInto!);
+    return out;
+  }
+
+  /** For each survivor, the ids merged into it (which resolve to it), oldest merge first. */
+  async mergedInto(survivorIds: readonly string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    const ids = [...new Set(survivorIds)].filter(isUuid);
+    if (ids.length === 0) return out;
+    const rows = await this.prisma.unifiedPatient.findMany({
+      where: { mergedInto: { in: ids } },
+      orderBy: [{ mergedAt: 'asc' }, { id: 'asc' }],
+      select: { id: true, mergedInto: true },
+    });
+    for (const r of rows) out.set(r.mergedInto!, [...(out.get(r.mergedInto!) ?? []), r.id]);
+    return out;
+  }
+
+  /**
+   * Merges two unified patients into one: the older survives (so concurrent merges pick the
+   * same one), the other's links move to it and its id keeps resolving to it; earlier
+   * merges into the loser are re-pointed (one hop), its possible matches and pending checks
+   * move along. Refused when both hold a record of one source, or when an admin undid a
+   * merge of these two (`method: matcher` only). Both rows are locked in id order, so two
+   * replicas merging the same pair, or overlapping pairs, serialise. `run` writes the audit
+   * event in the same transaction.
+   */
+  async mergePatients(a: string, b: string, request: MergeRequest, run?: (tx: Prisma.TransactionClient, merge: MergeRow) => Promise<void>): Promise<MergeOutcome> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const outcome = await this.prisma.$transaction((tx) => mergeInTransaction(tx, a, b, request, run), { maxWait: 10_000, timeout: 20_000 });
+        this.linkCache?.clear();
+        return outcome;
+      } catch (error) {
+        if (attempt >= ATTEMPTS || !RETRYABLE.test(errorText(error))) throw error;
+      }
+    }
+  }
+
+  /**
+   * Undoes a merge: the records it moved (those still with the survivor) go back to the
+   * merged id, which stops resolving to the survivor. Null when there is no such merge or it
+   * was undone already.
+   */
+  async undoMerge(mergeId: string, by: string, run?: (tx: Prisma.TransactionClient, merge: MergeRow) => Promise<void>): Promise<MergeRow | null> {
+    if (!isUuid(mergeId)) return null;
+    const result = await this.prisma.$transaction(async (tx) => {
+      const rows = await tx.$queryRaw<{ id: string }[]>`SELECT "id" FROM "patient_merge" WHERE "id" = ${mergeId}::uuid AND "undone_at" IS NULL FOR UPDATE`;
+      if (rows.length === 0) return null;
+      const row = await tx.patientMerge.findUniqueOrThrow({ where: { id: mergeId } });
+      const detail = row.links as unknown as MergeDetail;
+      await lockPatients(tx, [row.survivorId, row.mergedId]);
+      for (const r of detail.records) {
+        await tx.patientLink.updateMany({
+          where: { sourceId: r.sourceId, sourcePatientId: r.sourcePatientId, unifiedId: row.survivorId },
+          data: { unifiedId: row.mergedId },
+        });
+      }
+      const now = new Date();
+      await tx.unifiedPatient.update({ where: { id: row.mergedId }, data: { mergedInto: null, mergedAt: null } });
+      if (detail.repointed.length) await tx.unifiedPatient.updateMany({ where: { id: { in: detail.repointed }, mergedInto: row.survivorId }, data: { mergedInto: row.mergedId } });
+      const undone = await tx.patientMerge.update({ where: { id: mergeId }, data: { undoneAt: now, undoneBy: by } });
+      const merge = toMergeRow(undone);
+      await run?.(tx, merge);
+      return merge;
+    }, { maxWait: 10_000, timeout: 20_000 });
+    this.linkCache?.clear();
+    return result;
+  }
+
+  /** Merges involving any of these unified ids (as survivor or merged), newest first. */
+  async merges(unifiedIds: readonly string[] | null, skip: number, take: number): Promise<{ rows: MergeRow[]; total: number }> {
+    const ids = unifiedIds?.filter(isUuid);
+    const where = ids ? { OR: [{ survivorId: { in: ids } }, { mergedId: { in: ids } }] } : {};
+    const [rows, total] = await Promise.all([
+      this.prisma.patientMerge.findMany({ where, orderBy: [{ at: 'desc' }, { id: 'asc' }], skip, take }),
+      this.prisma.patientMerge.count({ where }),
+    ]);
+    return { rows: rows.map(toMergeRow), total };
+  }
+
+  /** Notes that these sources could not be searched for this patient (kept until a search succeeds). */
+  async addPendingChecks(unifiedId: string, checks: readonly { sourceId: string; reason: string }[]): Promise<void> {
+    if (checks.length === 0) return;
+    await this.prisma.pendingSourceCheck.createMany({
+      data: checks.map((c) => ({ unifiedId, sourceId: c.sourceId, reason: c.reason, since: new Date() })),
+      skipDuplicates: true,
+    });
+  }
+
+  /** Pending checks of these unified patients, by unified id. One query. */
+  async pendingChecks(unifiedIds: readonly string[]): Promise<Map<string, PendingCheck[]>> {
+    const out = new Map<string, PendingCheck[]>();
+    const ids = [...new Set(unifiedIds)].filter(isUuid);
+    if (ids.length === 0) return out;
+    const rows = await this.prisma.pendingSourceCheck.findMany({ where: { unifiedId: { in: ids } }, orderBy: [{ sourceId: 'asc' }] });
+    for (const r of rows) out.set(r.unifiedId, [...(out.get(r.unifiedId) ?? []), r]);
+    return out;
+  }
+
+  /** Clears pending checks: these sources of this patient were searched. */
+  async clearPendingChecks(unifiedId: string, sourceIds: readonly string[]): Promise<void> {
+    if (sourceIds.length === 0) return;
+    await this.prisma.pendingSourceCheck.deleteMany({ where: { unifiedId, sourceId: { in: [...sourceIds] } } });
+  }
+
+  /** Unified patients with a check of this source pending since before `before`. */
+  async pendingOfSource(sourceId: string, before: Date): Promise<string[]> {
+    const rows = await this.prisma.pendingSourceCheck.findMany({ where: { sourceId, since: { lt: before } }, select: { unifiedId: true } });
+    return rows.map((r) => r.unifiedId);
+  }
+
+  /** Clears the checks of one source noted before `before`, for these patients. */
+  async clearPendingOfSource(sourceId: string, before: Date, unifiedIds: readonly string[]): Promise<void> {
+    if (unifiedIds.length === 0) return;
+    await this.prisma.pendingSourceCheck.deleteMany({ where: { sourceId, since: { lt: before }, unifiedId: { in: [...unifiedIds] } } });
+  }
+
+  /**
+   * Links many groups at once (a population sync's batch): one transaction when no group
+   * touches two unified patients and no record is claimed concurrently; otherwise each group
+   * through {@link linkRecords}. Returns the unified id of each group, in order.
+   */
+  async linkMany(groups: readonly (readonly LinkRequest[])[]): Promise<string[]> {
+    const nonEmpty = groups.filter((g) => g.length > 0);
+    if (nonEmpty.length !== groups.length) throw new TypeError('linkMany needs at least one record per group');
+    const seen = new Set<string>();
+    const distinct = groups.every((g) => g.every((r) => !seen.has(linkKey(r)) && !!seen.add(linkKey(r))));
+    if (distinct) {
+      const ids = await this.prisma
+        .$transaction((tx) => linkManyInTransaction(tx, groups), { maxWait: 10_000, timeout: 60_000 })
+        .catch((error: unknown) => {
+          if (error instanceof FallBack || /P2002|unique constraint/i.test(errorText(error)) || RETRYABLE.test(errorText(error))) return null;
+          throw error;
+        });
+      if (ids) {
+        this.forget(...ids);
+        return ids;
+      }
+    }
+    const out: string[] = [];
+    for (const g of groups) out.push(await this.linkRecords(g));
+    return out;
   }
 
   /** Whether a unified id was ever handed out (it may have no links left after unlinks). */
@@ -196,6 +395,9 @@ async function linkInTransaction(tx: Prisma.TransactionClient, records: readonly
     await tx.unifiedPatient.create({ data: { id: target } });
   } else {
     target = oldest([...existing.values()]).unifiedId;
+    // A merge running beside us moves the target's links; locking the row orders us after it.
+    const [row] = await lockPatients(tx, [target]);
+    if (row?.mergedInto) target = row.mergedInto;
   }
   if (missing.length === 0) return target;
 
@@ -222,6 +424,150 @@ async function linkInTransaction(tx: Prisma.TransactionClient, records: readonly
   await tx.patientLink.updateMany({ where: { unifiedId: target }, data: { unifiedId: winner } });
   await tx.unifiedPatient.delete({ where: { id: target } });
   return winner;
+}
+
+/** Thrown inside `linkManyInTransaction` to roll back and link group by group. */
+class FallBack extends Error {}
+
+async function linkManyInTransaction(tx: Prisma.TransactionClient, groups: readonly (readonly LinkRequest[])[]): Promise<string[]> {
+  const existing = await readLinks(tx, groups.flat());
+  const targets = groups.map((g) => {
+    const ids = new Set(g.map((r) => existing.get(linkKey(r))?.unifiedId).filter((id): id is string => !!id));
+    if (ids.size > 1) throw new FallBack();
+    return [...ids][0] ?? null;
+  });
+  const joined = targets.filter((t): t is string => !!t);
+  // Locked, so that a concurrent merge of a target waits for us or we see it merged.
+  if (joined.length && (await lockPatients(tx, joined)).some((r) => r.mergedInto)) throw new FallBack();
+  const ids = targets.map((t) => t ?? randomUUID());
+  const created = ids.filter((_, i) => targets[i] === null);
+  if (created.length) await tx.unifiedPatient.createMany({ data: created.map((id) => ({ id })) });
+  const data = groups.flatMap((g, i) =>
+    g
+      .filter((r) => !existing.has(linkKey(r)))
+      .map((r) => ({ sourceId: r.sourceId, sourcePatientId: r.sourcePatientId, unifiedId: ids[i]!, method: r.method, score: r.score ?? null })),
+  );
+  // No skipDuplicates: a record a concurrent writer linked first fails the whole batch,
+  // which then goes group by group through the race-safe path.
+  if (data.length) await tx.patientLink.createMany({ data });
+  return ids;
+}
+
+/** What a merge row's `links` column holds. */
+interface MergeDetail {
+  records: { sourceId: string; sourcePatientId: string; method: string; score: number | null }[];
+  /** Ids that had been merged into the loser and now point at the survivor. */
+  repointed: string[];
+}
+
+async function lockPatients(tx: Prisma.TransactionClient, ids: readonly string[]): Promise<{ id: string; createdAt: Date; mergedInto: string | null }[]> {
+  const sorted = [...new Set(ids)].sort();
+  return tx.$queryRaw<{ id: string; createdAt: Date; mergedInto: string | null }[]>`
+    SELECT "id"::text AS "id", "created_at" AS "createdAt", "merged_into"::text AS "mergedInto" FROM "unified_patient"
+    WHERE "id" = ANY(${sorted}::uuid[]) ORDER BY "id" FOR UPDATE`;
+}
+
+async function mergeInTransaction(
+  tx: Prisma.TransactionClient,
+  a: string,
+  b: string,
+  request: MergeRequest,
+  run?: (tx: Prisma.TransactionClient, merge: MergeRow) => Promise<void>,
+): Promise<MergeOutcome> {
+  // Resolve to survivors first (either may have been merged meanwhile), then lock and check.
+  let ids = [a, b];
+  let locked = await lockPatients(tx, ids);
+  for (let hops = 0; locked.some((r) => r.mergedInto) && hops < 3; hops++) {
+    ids = ids.map((id) => locked.find((r) => r.id === id)?.mergedInto ?? id);
+    locked = await lockPatients(tx, ids);
+  }
+  if (locked.length < 2 || ids[0] === ids[1]) return { merged: false, reason: 'same-patient', survivorId: ids[0]! };
+  if (locked.some((r) => r.mergedInto)) throw new Error('40001 merge chain changed during the merge');
+  const [survivor, loser] = [...locked].sort((x, y) => x.createdAt.getTime() - y.createdAt.getTime() || compare(x.id, y.id));
+  if (request.method === 'matcher') {
+    const undone = await tx.patientMerge.count({
+      where: {
+        undoneAt: { not: null },
+        OR: [
+          { survivorId: survivor!.id, mergedId: loser!.id },
+          { survivorId: loser!.id, mergedId: survivor!.id },
+        ],
+      },
+    });
+    if (undone > 0) return { merged: false, reason: 'undone-before' };
+  }
+  const links = await tx.patientLink.findMany({ where: { unifiedId: { in: [survivor!.id, loser!.id] } } });
+  const survivorSources = new Set(links.filter((l) => l.unifiedId === survivor!.id).map((l) => l.sourceId));
+  const moving = links.filter((l) => l.unifiedId === loser!.id);
+  if (moving.some((l) => survivorSources.has(l.sourceId))) return { merged: false, reason: 'same-source' };
+
+  const now = new Date();
+  await tx.patientLink.updateMany({ where: { unifiedId: loser!.id }, data: { unifiedId: survivor!.id } });
+  const repointed = (await tx.unifiedPatient.findMany({ where: { mergedInto: loser!.id }, select: { id: true } })).map((r) => r.id);
+  if (repointed.length) await tx.unifiedPatient.updateMany({ where: { id: { in: repointed } }, data: { mergedInto: survivor!.id } });
+  await tx.unifiedPatient.update({ where: { id: loser!.id }, data: { mergedInto: survivor!.id, mergedAt: now } });
+  // Possible matches and pending checks follow the person; duplicates of the survivor's go.
+  await tx.$executeRaw`UPDATE "possible_match" pm SET "unified_id" = ${survivor!.id}::uuid WHERE pm."unified_id" = ${loser!.id}::uuid
+    AND NOT EXISTS (SELECT 1 FROM "possible_match" s WHERE s."unified_id" = ${survivor!.id}::uuid
+      AND s."candidate_source_id" = pm."candidate_source_id" AND s."candidate_source_patient_id" = pm."candidate_source_patient_id")`;
+  await tx.possibleMatch.deleteMany({ where: { unifiedId: loser!.id } });
+  await tx.$executeRaw`UPDATE "possible_match" pm SET "status" = 'linked', "reviewed_at" = ${now}, "reviewed_by" = ${request.by}
+    WHERE pm."unified_id" = ${survivor!.id}::uuid AND pm."status" = 'open' AND EXISTS (SELECT 1 FROM "patient_link" l
+      WHERE l."unified_id" = pm."unified_id" AND l."source_id" = pm."candidate_source_id" AND l."source_patient_id" = pm."candidate_source_patient_id")`;
+  await tx.$executeRaw`INSERT INTO "pending_source_check" ("unified_id", "source_id", "reason", "since")
+    SELECT ${survivor!.id}::uuid, "source_id", "reason", "since" FROM "pending_source_check" WHERE "unified_id" = ${loser!.id}::uuid
+    ON CONFLICT DO NOTHING`;
+  await tx.pendingSourceCheck.deleteMany({ where: { OR: [{ unifiedId: loser!.id }, { unifiedId: survivor!.id, sourceId: { in: moving.map((l) => l.sourceId) } }] } });
+
+  const detail: MergeDetail = {
+    records: moving.map((l) => ({ sourceId: l.sourceId, sourcePatientId: l.sourcePatientId, method: l.method, score: l.score })),
+    repointed,
+  };
+  const row = await tx.patientMerge.create({
+    data: {
+      id: randomUUID(),
+      survivorId: survivor!.id,
+      mergedId: loser!.id,
+      links: detail as unknown as Prisma.InputJsonValue,
+      method: request.method,
+      score: request.score ?? null,
+      evidence: request.evidence ?? undefined,
+      mergedBy: request.by,
+      at: now,
+    },
+  });
+  const merge = toMergeRow(row);
+  await run?.(tx, merge);
+  return { merged: true, merge };
+}
+
+function toMergeRow(row: {
+  id: string;
+  survivorId: string;
+  mergedId: string;
+  links: unknown;
+  method: string;
+  score: number | null;
+  evidence: unknown;
+  mergedBy: string;
+  at: Date;
+  undoneAt: Date | null;
+  undoneBy: string | null;
+}): MergeRow {
+  const detail = row.links as MergeDetail;
+  return {
+    id: row.id,
+    survivorId: row.survivorId,
+    mergedId: row.mergedId,
+    records: detail.records.map((r) => ({ sourceId: r.sourceId, sourcePatientId: r.sourcePatientId })),
+    method: row.method,
+    score: row.score,
+    evidence: row.evidence,
+    mergedBy: row.mergedBy,
+    at: row.at,
+    undoneAt: row.undoneAt,
+    undoneBy: row.undoneBy,
+  };
 }
 
 async function readLinks(client: Client, records: readonly SourcePatientKey[]): Promise<Map<string, LinkRow>> {

@@ -73,6 +73,16 @@ export class PossibleMatchStore {
     return new Set(rows.map((r) => `${r.candidateSourceId}/${r.candidateSourcePatientId}`));
   }
 
+  /** Rejected pairs among these unified patients, as `unifiedId|sourceId/sourcePatientId` keys. */
+  async rejectedPairs(unifiedIds: readonly string[]): Promise<Set<string>> {
+    if (unifiedIds.length === 0) return new Set();
+    const rows = await this.prisma.possibleMatch.findMany({
+      where: { unifiedId: { in: [...new Set(unifiedIds)] }, status: 'rejected' },
+      select: { unifiedId: true, candidateSourceId: true, candidateSourcePatientId: true },
+    });
+    return new Set(rows.map((r) => `${r.unifiedId}|${r.candidateSourceId}/${r.candidateSourcePatientId}`));
+  }
+
   async get(id: string): Promise<PossibleMatchRow | null> {
     return this.prisma.possibleMatch.findUnique({ where: { id } });
   }
