@@ -1,7 +1,8 @@
 import DataLoader from 'dataloader';
 import type { Patient } from '../datasources/fhir/fhir-types.js';
 import { escapeSearchValue, tokenParam } from '../datasources/fhir/search-params.js';
-import { linkKey, type LinkRequest, type LinkRow, type PatientIndex } from '../datasources/cache/patient-index.js';
+import { linkKey, type LinkRequest, type LinkRow, type MergeRow, type PatientIndex } from '../datasources/cache/patient-index.js';
+import type { Prisma } from '../datasources/cache/generated/client.js';
 import type { NewPossibleMatch } from '../datasources/cache/possible-matches.js';
 import type { SourcePatientRow } from '../datasources/cache/source-patient-store.js';
 import type { Loaders } from '../datasources/loaders.js';
@@ -27,6 +28,8 @@ export interface LinkedRecord {
 export interface UnifiedPatient {
   id: string;
   records: LinkedRecord[];
+  /** Ids of unified patients merged into this one; they resolve to it. */
+  mergedFrom?: string[];
 }
 
 /** A value plus the source failures met while producing it (reported as partial errors). */
@@ -49,6 +52,8 @@ export interface PatientDirectoryDeps {
    * Without it, records are linked on identifiers only.
    */
   searchPatients?: (sourceId: string, params: SearchParams) => Promise<Patient[]>;
+  /** Writes the audit event of a merge a look-up's evidence made, inside the merge's transaction. */
+  auditMerge?: (tx: Prisma.TransactionClient, merge: MergeRow) => Promise<void>;
 }
 
 /** A source patient as found by a search. */
@@ -66,6 +71,34 @@ export interface PatientQuery {
 
 interface Candidate extends Hit {
   record: MatchRecord;
+}
+
+/** A candidate and how it compared. */
+interface Possible {
+  candidate: Candidate;
+  decision: MatchDecision;
+}
+
+/** Another unified patient the evidence says is the same person. */
+interface Merge extends Possible {
+  unifiedId: string;
+}
+
+const keyOfCandidate = (h: Hit) => ({ sourceId: h.sourceId, sourcePatientId: h.resource.id! });
+
+/** LinkRows back from a patient's records (for `withResources`). */
+const toLinkRow = (unifiedId: string) => (r: LinkedRecord): LinkRow => ({
+  unifiedId,
+  sourceId: r.sourceId,
+  sourcePatientId: r.sourcePatientId,
+  method: r.matchMethod,
+  score: r.matchScore,
+  createdAt: new Date(0),
+});
+
+/** The error a patient's answer carries while a source has not been searched for it. */
+function notYetSearched(sourceId: string): UpstreamError {
+  return new UpstreamError(sourceId, 'UPSTREAM_UNAVAILABLE', { reason: 'not yet searched for this patient' });
 }
 
 const keyOf = (sourceId: string, sourcePatientId: string) => `${sourceId}/${sourcePatientId}`;
@@ -95,25 +128,82 @@ export class PatientDirectory {
   /**
    * Unified patients by id with their linked records but without the source Patient
    * resources (`resource: null`): enough to fetch clinical lists, and null for unknown ids.
+   * A merged-away id answers its survivor. A patient with sources not yet searched (they
+   * failed when it was linked) is completed first; what still fails comes back as errors.
    * Batched: one index query for all ids of a request.
    */
-  readonly linksById = new DataLoader<string, UnifiedPatient | null>(async (ids) => {
-    const links = await this.deps.index.linksForUnified(ids);
-    return ids.map((id) => {
-      const rows = links.get(id) ?? [];
-      if (rows.length === 0) return null;
-      return {
-        id,
-        records: rows.map((l) => ({ sourceId: l.sourceId, sourcePatientId: l.sourcePatientId, matchMethod: l.method, matchScore: l.score, resource: null })),
-      };
-    });
+  readonly linksById = new DataLoader<string, WithErrors<UnifiedPatient | null>>(async (ids) => {
+    const resolved = await this.resolve(ids);
+    const pending = await this.deps.index.pendingChecks([...new Set([...resolved.values()].map((p) => p.id))]);
+    return Promise.all(
+      ids.map(async (id) => {
+        const patient = resolved.get(id) ?? null;
+        const checks = patient ? (pending.get(patient.id) ?? []).filter((c) => this.deps.sourceIds.includes(c.sourceId)) : [];
+        if (!patient || checks.length === 0) return { value: patient, errors: [] };
+        return this.completePending(patient, checks.map((c) => c.sourceId));
+      }),
+    );
   });
 
   /** Unified patients by id with every source Patient resource, batched per source. */
   readonly byId = new DataLoader<string, WithErrors<UnifiedPatient | null>>(async (ids) => {
-    const links = await this.deps.index.linksForUnified(ids);
-    return Promise.all(ids.map((id) => this.withResources(id, links.get(id) ?? [])));
+    const resolved = await this.resolve(ids);
+    return Promise.all(
+      ids.map(async (id) => {
+        const patient = resolved.get(id);
+        if (!patient) return { value: null, errors: [] };
+        const loaded = await this.withResources(patient.id, patient.records.map(toLinkRow(patient.id)));
+        return { value: loaded.value && { ...loaded.value, ...(patient.mergedFrom && { mergedFrom: patient.mergedFrom }) }, errors: loaded.errors };
+      }),
+    );
   });
+
+  /** Links of each id (of its survivor when merged), with the ids merged into it. Unknown ids are absent. */
+  private async resolve(ids: readonly string[]): Promise<Map<string, UnifiedPatient>> {
+    const { index } = this.deps;
+    const links = await index.linksForUnified(ids);
+    const orphans = ids.filter((id) => (links.get(id) ?? []).length === 0);
+    const survivors = orphans.length ? await index.survivors(orphans) : new Map<string, string>();
+    const survivorLinks = survivors.size ? await index.linksForUnified([...survivors.values()]) : new Map<string, LinkRow[]>();
+    const out = new Map<string, UnifiedPatient>();
+    const found = ids.map((id) => {
+      const target = survivors.get(id) ?? id;
+      return { id, target, rows: links.get(target) ?? survivorLinks.get(target) ?? [] };
+    });
+    const withLinks = found.filter((f) => f.rows.length > 0);
+    // Who was merged into whom is asked only when some patient was reached through a merge, or
+    // is one (merges are rare; the hot path stays one cached lookup).
+    const mergedFrom = survivors.size ? await index.mergedInto([...new Set(withLinks.map((f) => f.target))]) : new Map<string, string[]>();
+    for (const f of withLinks) {
+      out.set(f.id, {
+        id: f.target,
+        records: f.rows.map((l) => ({ sourceId: l.sourceId, sourcePatientId: l.sourcePatientId, matchMethod: l.method, matchScore: l.score, resource: null })),
+        ...(mergedFrom.has(f.target) && { mergedFrom: mergedFrom.get(f.target) }),
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Searches the sources a patient could not be searched in when it was linked, links what
+   * they hold (or merges, as any look-up would) and clears the checks that succeeded.
+   */
+  private async completePending(patient: UnifiedPatient, sourceIds: readonly string[]): Promise<WithErrors<UnifiedPatient | null>> {
+    const errors: UpstreamError[] = [];
+    const loaded = await this.withResources(patient.id, patient.records.map(toLinkRow(patient.id)));
+    errors.push(...loaded.errors);
+    const accepted: Candidate[] = (loaded.value?.records ?? [])
+      .filter((r): r is LinkedRecord & { resource: Patient } => r.resource !== null)
+      .map((r) => ({ sourceId: r.sourceId, resource: r.resource, record: toMatchRecord(r.resource) }));
+    if (accepted.length === 0) return { value: patient, errors: [...errors, ...sourceIds.map((id) => notYetSearched(id))] };
+    const found = await this.extend(accepted, patient.id, sourceIds, errors);
+    const unifiedId = found.toLink.length ? await this.deps.index.linkRecords([{ ...keyOfCandidate(accepted[0]!), method: 'origin' }, ...found.toLink]) : patient.id;
+    const survivor = await this.mergeInto(unifiedId, found.merges, found.possibles);
+    await this.settleChecks(survivor, sourceIds, errors);
+    await this.remember(found.seen, survivor, found.possibles);
+    const resolved = await this.resolve([survivor]);
+    return { value: resolved.get(survivor) ?? patient, errors };
+  }
 
   /** The patient a source identifier names, found in every source and linked. Null if no source knows it. */
   async findByIdentifier(system: string, value: string): Promise<WithErrors<UnifiedPatient | null>> {
@@ -222,10 +312,10 @@ export class PatientDirectory {
   private async linkAndLoad(hits: Hit[], errors: UpstreamError[], sharedSystems: readonly string[] = []): Promise<WithErrors<UnifiedPatient | null>> {
     const { index } = this.deps;
     const anchor = { ...hits[0]!, record: toMatchRecord(hits[0]!.resource) };
-    const seen: Candidate[] = [anchor];
     const toLink: LinkRequest[] = [{ sourceId: anchor.sourceId, sourcePatientId: anchor.resource.id!, method: 'identifier' }];
-    const possibles: { candidate: Candidate; decision: MatchDecision }[] = [];
+    const possibles: Possible[] = [];
     const accepted: Candidate[] = [anchor];
+    const seen: Candidate[] = [anchor];
 
     // Other sources' hits for the same identifier: the same person unless the rest contradicts it.
     const sharedSettings = { ...this.settings, crossReferenceSystems: [...(this.settings.crossReferenceSystems ?? []), ...sharedSystems] };
@@ -240,17 +330,47 @@ export class PatientDirectory {
     }
 
     // Sources this person is already linked in need no search.
-    const anchorLink = (await index.findLinks([{ sourceId: anchor.sourceId, sourcePatientId: anchor.resource.id! }])).get(hitKey(anchor));
+    const known = await index.findLinks(accepted.map(keyOfCandidate));
+    const anchorLink = known.get(hitKey(anchor));
     const existing = anchorLink ? ((await index.linksForUnified([anchorLink.unifiedId])).get(anchorLink.unifiedId) ?? []) : [];
-    const rejected = anchorLink ? await index.possibleMatches.rejectedFor([anchorLink.unifiedId]) : new Set<string>();
     const covered = new Set([...accepted.map((c) => c.sourceId), ...existing.map((l) => l.sourceId)]);
-    let missing = this.deps.sourceIds.filter((id) => !covered.has(id));
+    const missing = this.deps.sourceIds.filter((id) => !covered.has(id));
+    const found = await this.extend(accepted, anchorLink?.unifiedId ?? null, missing, errors);
+    seen.push(...found.seen);
+    possibles.push(...found.possibles);
 
+    // Accepted hits already in another unified patient than the anchor's: the evidence joins them.
+    const merges = [...found.merges];
+    for (const c of accepted.slice(1)) {
+      const link = known.get(hitKey(c));
+      if (link && link.unifiedId !== anchorLink?.unifiedId) merges.push({ unifiedId: link.unifiedId, candidate: c, decision: decideMatch(anchor.record, c.record, sharedSettings) });
+    }
+    const unifiedId = await index.linkRecords([...toLink, ...found.toLink]);
+    const survivor = await this.mergeInto(unifiedId, merges, possibles);
+    await this.settleChecks(survivor, missing, errors);
+    await this.remember(seen, survivor, possibles);
+    const links = (await index.linksForUnified([survivor])).get(survivor) ?? [];
+    const resources = new Map(seen.map((h) => [hitKey(h), h.resource]));
+    const loaded = await this.withResources(survivor, links, resources);
+    return { value: loaded.value, errors: [...errors, ...loaded.errors] };
+  }
+
+  /**
+   * Finds the person of `accepted` in `sourceIds` (strong identifiers first, then
+   * demographics) and scores every candidate against every accepted record. Returns what to
+   * link into `unifiedId`, what other unified patients the evidence says to merge with, and
+   * the pairs kept for review.
+   */
+  private async extend(accepted: readonly Candidate[], unifiedId: string | null, sourceIds: readonly string[], errors: UpstreamError[]) {
+    const { index } = this.deps;
+    const rejected = unifiedId ? await index.possibleMatches.rejectedFor([unifiedId]) : new Set<string>();
+    const acceptedKeys = new Set(accepted.map(hitKey));
     const candidates = new Map<string, Candidate>();
     const addCandidate = (hit: Hit) => {
       const key = hitKey(hit);
-      if (!candidates.has(key) && !seen.some((s) => hitKey(s) === key)) candidates.set(key, { ...hit, record: toMatchRecord(hit.resource) });
+      if (!candidates.has(key) && !acceptedKeys.has(key)) candidates.set(key, { ...hit, record: toMatchRecord(hit.resource) });
     };
+    let missing = [...sourceIds];
     // 1. Strong and cross-reference identifiers of the accepted records.
     for (const token of this.strongTokens(accepted)) {
       if (missing.length === 0) break;
@@ -263,9 +383,8 @@ export class PatientDirectory {
     }
 
     // Score every candidate against every accepted record; the best decision counts.
-    const bySource = new Map<string, { candidate: Candidate; decision: MatchDecision }[]>();
+    const bySource = new Map<string, Possible[]>();
     for (const c of candidates.values()) {
-      seen.push(c);
       const decision = accepted
         .map((a) => decideMatch(a.record, c.record, this.settings))
         .reduce((best, d) => (rank(d) > rank(best) || (rank(d) === rank(best) && d.score > best.score) ? d : best));
@@ -274,40 +393,63 @@ export class PatientDirectory {
       list.push({ candidate: c, decision });
       bySource.set(c.sourceId, list);
     }
-    const candidateLinks = await index.findLinks([...candidates.values()].map((c) => ({ sourceId: c.sourceId, sourcePatientId: c.resource.id! })));
+    const candidateLinks = await index.findLinks([...candidates.values()].map(keyOfCandidate));
+    const toLink: LinkRequest[] = [];
+    const merges: Merge[] = [];
+    const possibles: Possible[] = [];
     for (const list of bySource.values()) {
       const links = list.filter((x) => x.decision.outcome === 'link');
       for (const x of list) {
         const key = hitKey(x.candidate);
         const elsewhere = candidateLinks.get(key);
-        const sameUnified = !!anchorLink && elsewhere?.unifiedId === anchorLink.unifiedId;
+        const same = !!unifiedId && elsewhere?.unifiedId === unifiedId;
         // Two auto-link candidates in one source are two people or a duplicate there: an
-        // admin decides. So does a record already part of another unified patient (unified
-        // patients are merged by hand, never silently) and one an admin rejected before.
-        const canLink = x.decision.outcome === 'link' && links.length === 1 && (!elsewhere || sameUnified) && !rejected.has(key);
-        if (canLink) {
-          toLink.push({
-            sourceId: x.candidate.sourceId,
-            sourcePatientId: x.candidate.resource.id!,
-            method: x.decision.method,
-            score: x.decision.method === 'demographic' ? x.decision.score : null,
-          });
-        } else if (!sameUnified) {
-          possibles.push(x);
-        }
+        // admin decides; so does a pair an admin rejected before. A record of another
+        // unified patient means the two are one person: they merge.
+        const linkable = x.decision.outcome === 'link' && links.length === 1 && !rejected.has(key);
+        if (linkable && elsewhere && !same) merges.push({ unifiedId: elsewhere.unifiedId, ...x });
+        else if (linkable && !elsewhere) {
+          toLink.push({ ...keyOfCandidate(x.candidate), method: x.decision.method, score: x.decision.method === 'demographic' ? x.decision.score : null });
+        } else if (!same) possibles.push(x);
       }
     }
+    return { toLink, merges, possibles, seen: [...candidates.values()] };
+  }
 
-    const unifiedId = await index.linkRecords(toLink);
-    await this.remember(seen, unifiedId, possibles);
-    const links = (await index.linksForUnified([unifiedId])).get(unifiedId) ?? [];
-    const resources = new Map(seen.map((h) => [hitKey(h), h.resource]));
-    const loaded = await this.withResources(unifiedId, links, resources);
-    return { value: loaded.value, errors: [...errors, ...loaded.errors] };
+  /** Merges each patient of `merges` into `unifiedId`'s; a refused merge becomes a possible match. Returns the survivor. */
+  private async mergeInto(unifiedId: string, merges: readonly Merge[], possibles: Possible[]): Promise<string> {
+    let survivor = unifiedId;
+    for (const m of merges) {
+      if (m.unifiedId === survivor) continue;
+      const outcome = await this.deps.index.mergePatients(
+        survivor,
+        m.unifiedId,
+        { method: 'matcher', score: m.decision.score, evidence: { method: m.decision.method, held: m.decision.held ?? null, fields: m.decision.evidence.map((e) => ({ ...e })) }, by: 'matcher' },
+        this.deps.auditMerge,
+      );
+      if (outcome.merged) survivor = outcome.merge.survivorId;
+      else if (outcome.reason === 'same-patient') survivor = outcome.survivorId;
+      else possibles.push(m);
+    }
+    return survivor;
+  }
+
+  /**
+   * Sources that failed during the search are remembered as not yet searched for this
+   * patient (a later read or sync searches them again); the ones searched are cleared.
+   */
+  private async settleChecks(unifiedId: string, searched: readonly string[], errors: readonly UpstreamError[]): Promise<void> {
+    const failed = new Map<string, string>();
+    for (const e of errors) if (searched.includes(e.sourceId) && !failed.has(e.sourceId)) failed.set(e.sourceId, e.code);
+    const ok = searched.filter((id) => !failed.has(id));
+    await Promise.all([
+      this.deps.index.addPendingChecks(unifiedId, [...failed].map(([sourceId, reason]) => ({ sourceId, reason }))),
+      this.deps.index.clearPendingChecks(unifiedId, ok),
+    ]);
   }
 
   /** Writes what the look-up saw to the blocking index, and the possible matches. Best effort: the answer never waits on a failure here. */
-  private async remember(seen: readonly Candidate[], unifiedId: string, possibles: readonly { candidate: Candidate; decision: MatchDecision }[]) {
+  private async remember(seen: readonly Candidate[], unifiedId: string, possibles: readonly Possible[]) {
     const { index } = this.deps;
     const matches: NewPossibleMatch[] = possibles.map(({ candidate, decision }) => ({
       unifiedId,
@@ -329,7 +471,7 @@ export class PatientDirectory {
    */
   private async demographicCandidates(accepted: readonly Candidate[], sourceIds: readonly string[], errors: UpstreamError[]): Promise<Hit[]> {
     const out: Hit[] = [];
-    const keys = new Set<string>();
+    const searches = new Map<string, SearchParams>();
     const birthDates = new Set<string>();
     for (const a of accepted) {
       const bd = a.record.birthDate;
@@ -338,22 +480,34 @@ export class PatientDirectory {
       const [y, m, d] = bd.split('-');
       if (Number(d) <= 12 && d !== m) birthDates.add(`${y}-${d}-${m}`);
       const official = a.resource.name?.find((n) => n.use === 'official') ?? a.resource.name?.[0];
-      if (official?.family) keys.add(JSON.stringify([official.family, bd]));
+      // Family name and birth year: also reaches a swapped day and month or a slip in either.
+      if (official?.family) {
+        const params: SearchParams = [
+          ['family', escapeSearchValue(official.family)],
+          ['birthdate', `ge${y}-01-01`],
+          ['birthdate', `le${y}-12-31`],
+        ];
+        searches.set(JSON.stringify(params), params);
+      }
+      // First name and birth date: reaches a changed (married) or misspelt family name.
+      const given = official?.given?.[0];
+      if (given) {
+        const params: SearchParams = [
+          ['given', escapeSearchValue(given)],
+          ['birthdate', bd],
+        ];
+        searches.set(JSON.stringify(params), params);
+      }
     }
     const search = this.deps.searchPatients;
     if (search) {
-      const searches: Promise<void>[] = [];
-      for (const key of keys) {
-        const [family, birthDate] = JSON.parse(key) as [string, string];
+      const running: Promise<void>[] = [];
+      for (const [key, params] of searches) {
         for (const sourceId of sourceIds) {
-          const params: SearchParams = [
-            ['family', escapeSearchValue(family)],
-            ['birthdate', birthDate],
-          ];
-          const memoKey = `${sourceId}\u0000${family}\u0000${birthDate}`;
+          const memoKey = `${sourceId}\u0000${key}`;
           let pending = this.demographicSearches.get(memoKey);
           if (!pending) this.demographicSearches.set(memoKey, (pending = search(sourceId, params)));
-          searches.push(
+          running.push(
             pending.then(
               (found) => {
                 for (const resource of found) if (resource.resourceType === 'Patient' && resource.id) out.push({ sourceId, resource });
@@ -366,7 +520,7 @@ export class PatientDirectory {
           );
         }
       }
-      await Promise.all(searches);
+      await Promise.all(running);
     }
     // The index catches what the live search cannot: a changed or misspelt family name.
     const rows = await this.deps.index.sourcePatients.findByBirthDates([...birthDates], sourceIds).catch(() => [] as SourcePatientRow[]);

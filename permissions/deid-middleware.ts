@@ -53,6 +53,7 @@ async function patientIdArg(value: unknown, argument: string, deid: Deidentifier
 function specialTransforms(): Record<string, Transform> {
   return {
     'Patient.id': (v, d) => d.pseudonyms.patientId(String(v)),
+    'Patient.mergedFrom': (v, d) => (v as string[]).map((id) => d.pseudonyms.patientId(id)),
     // A year that shows an age over 89 is withheld too (Safe Harbor groups those ages).
     'Patient.birthDate': (v, d) => {
       const age = ageInYears(v as string, d.now());

@@ -5,8 +5,11 @@ import { hasRole } from './rules.js';
 const admin = hasRole('admin');
 
 export const identityPermissions = {
-  Query: { possibleMatches: admin },
-  Mutation: { linkPatients: admin, unlinkSourceRecord: admin, reviewPossibleMatch: admin },
+  Query: { possibleMatches: admin, patientMerges: admin },
+  Mutation: { linkPatients: admin, unlinkSourceRecord: admin, reviewPossibleMatch: admin, mergePatients: admin, undoPatientMerge: admin },
+  PatientMerge: admin,
+  PatientMergeConnection: admin,
+  PatientMergeEdge: admin,
   PossibleMatch: admin,
   PossibleMatchConnection: admin,
   PossibleMatchEdge: admin,

@@ -31,6 +31,7 @@ export const patientPermissions = {
   },
   Patient: {
     id: anyRole,
+    mergedFrom: anyRole,
     gender: deidentifiable,
     birthDate: deidentifiable,
     birthYear: deidentifiable,

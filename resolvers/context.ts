@@ -1,3 +1,4 @@
+import { recordAudit } from '../datasources/cache/audit-log.js';
 import type { Logger } from 'pino';
 import type { ChartgraphConfig } from '../config/config.schema.js';
 import type { AuditStore } from '../datasources/cache/audit-store.js';
@@ -77,6 +78,16 @@ export function createRequestContext(
       sourceIds: [...services.clients.keys()],
       strongIdentifierSystems: services.config.identity.strongIdentifierSystems,
       matching: services.config.identity,
+      auditMerge: (tx, merge) =>
+        recordAudit(tx, {
+          requestId: request.requestId,
+          subject: 'chartgraph-matcher',
+          role: 'system',
+          action: 'merge',
+          patientIds: [merge.survivorId, merge.mergedId],
+          outcome: 'success',
+          detail: { mergeId: merge.id, method: merge.method, score: merge.score, trigger: 'look-up' },
+        }),
       searchPatients: async (sourceId, params) =>
         (await services.clients.get(sourceId)!.search('Patient', params)).filter((r): r is Patient => r.resourceType === 'Patient'),
     }),

@@ -2,11 +2,14 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Info, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { recordAudit } from '../datasources/cache/audit-log.js';
 import type { PossibleMatchRow } from '../datasources/cache/possible-matches.js';
+import type { MergeRow } from '../datasources/cache/patient-index.js';
 import type { Prisma } from '../datasources/cache/generated/client.js';
 import { BadUserInputError, NotFoundError } from '../errors/errors.js';
 import type { ConnectionShape } from '../schema/connection.types.js';
 import {
   MatchReviewDecision,
+  PatientMerge,
+  PatientMergeConnection,
   PossibleMatch,
   PossibleMatchConnection,
   PossibleMatchStatus,
@@ -24,6 +27,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 class PossibleMatchesArgs extends PageArgs {
   @Field(() => PossibleMatchStatus, { nullable: true, defaultValue: PossibleMatchStatus.OPEN, description: 'Only matches in this state (default OPEN); null for all.' })
   status?: PossibleMatchStatus | null;
+}
+
+@ArgsType()
+class PatientMergesArgs extends PageArgs {
+  @Field(() => ID, { nullable: true, description: 'Only merges this unified patient took part in (as survivor or merged); all when null.' })
+  patientId?: string | null;
 }
 
 /** A possible match as the resolvers hand it on. */
@@ -144,6 +153,56 @@ export class IdentityAdminResolver {
     return toView((await index.possibleMatches.get(id))!, ctx);
   }
 
+  @Query(() => PatientMergeConnection, { description: 'Merges of unified patients, newest first. Admin only.' })
+  async patientMerges(@Args(() => PatientMergesArgs) args: PatientMergesArgs, @Ctx() ctx: RequestContext): Promise<ConnectionShape<PatientMerge>> {
+    if (args.patientId && !UUID.test(args.patientId)) throw new BadUserInputError('`patientId` is not a chartgraph patient id', { argument: 'patientId' });
+    const { start, first } = pageWindow(args);
+    const { rows, total } = await ctx.services.index.merges(args.patientId ? [args.patientId] : null, start, first);
+    return connectionFrom(
+      rows.map((row) => toMergeView(row, ctx)),
+      start,
+      total,
+    );
+  }
+
+  @Mutation(() => Patient, {
+    nullable: true,
+    description:
+      'Merges two unified patients into one by hand: the older survives and holds every record, the other id resolves to it. Refused when both hold a record of the same source. Admin only; audited as `merge`; `undoPatientMerge` reverts it.',
+  })
+  async mergePatients(
+    @Arg('patientId', () => ID, { description: 'One unified patient.' }) patientId: string,
+    @Arg('otherPatientId', () => ID, { description: 'The other unified patient.' }) otherPatientId: string,
+    @Ctx() ctx: RequestContext,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<PatientView | null> {
+    for (const [argument, id] of [['patientId', patientId], ['otherPatientId', otherPatientId]] as const) {
+      if (!UUID.test(id)) throw new BadUserInputError(`\`${argument}\` is not a chartgraph patient id`, { argument });
+      if (!(await ctx.services.index.exists(id))) throw new NotFoundError('No patient with this id');
+    }
+    const outcome = await ctx.services.index.mergePatients(patientId, otherPatientId, { method: 'manual', by: ctx.principal.sub }, (tx, merge) =>
+      audit(ctx, tx, 'merge', [merge.survivorId, merge.mergedId], { mergeId: merge.id, method: 'manual' }),
+    );
+    if (!outcome.merged && outcome.reason === 'same-source') {
+      throw new BadUserInputError('Both patients hold a record of the same source; unlink one first', { argument: 'otherPatientId' });
+    }
+    return this.reload(ctx, info, outcome.merged ? outcome.merge.survivorId : outcome.reason === 'same-patient' ? outcome.survivorId : patientId);
+  }
+
+  @Mutation(() => PatientMerge, {
+    description:
+      'Undoes a merge: the records it moved go back to the merged id, which stops resolving to the survivor; the matcher will not merge the two again. Admin only; audited as `unmerge`.',
+  })
+  async undoPatientMerge(@Arg('mergeId', () => ID, { description: 'Merge id (from `patientMerges`).' }) mergeId: string, @Ctx() ctx: RequestContext): Promise<PatientMerge> {
+    const undone = await ctx.services.index.undoMerge(mergeId, ctx.principal.sub, (tx, merge) =>
+      audit(ctx, tx, 'unmerge', [merge.survivorId, merge.mergedId], { mergeId: merge.id }),
+    );
+    if (!undone) throw new NotFoundError('No merge with this id that still holds');
+    ctx.patients.byId.clearAll();
+    ctx.patients.linksById.clearAll();
+    return toMergeView(undone, ctx);
+  }
+
   private async reload(ctx: RequestContext, info: GraphQLResolveInfo, id: string): Promise<PatientView | null> {
     ctx.patients.byId.clear(id);
     const found = await ctx.patients.byId.load(id);
@@ -186,6 +245,21 @@ async function audit(ctx: RequestContext, tx: Prisma.TransactionClient, action: 
     outcome: 'success',
     detail,
   });
+}
+
+function toMergeView(row: MergeRow, ctx: RequestContext): PatientMerge {
+  return {
+    id: row.id,
+    survivorId: row.survivorId,
+    mergedId: row.mergedId,
+    records: row.records.map((r) => ({ source: ctx.services.sourceRef(r.sourceId), sourcePatientId: r.sourcePatientId })),
+    method: row.method,
+    score: row.score,
+    mergedBy: row.mergedBy,
+    at: row.at.toISOString(),
+    undoneAt: row.undoneAt?.toISOString() ?? null,
+    undoneBy: row.undoneBy,
+  };
 }
 
 function toView(row: PossibleMatchRow, ctx: RequestContext): PossibleMatchView {

@@ -5,7 +5,7 @@ import type { Patient } from '../schema/patient.type.js';
 import { mapAddress, mapContactPoint, mapHumanName, mapIdentifier } from './fhir-mapping.js';
 
 /** The demographic fields of a Patient, worked out from its source Patient resources. */
-export type PatientDetails = Omit<Patient, 'id'>;
+export type PatientDetails = Omit<Patient, 'id' | 'mergedFrom'>;
 
 type Resolved<T> = { [K in keyof T]: T[K] | Promise<T[K]> };
 
@@ -18,6 +18,7 @@ type Resolved<T> = { [K in keyof T]: T[K] | Promise<T[K]> };
  */
 export type PatientView = Resolved<PatientDetails> & {
   id: string;
+  mergedFrom: string[];
   records: readonly LinkedRecord[];
   readonly details: Promise<PatientDetails>;
 };
@@ -29,6 +30,7 @@ export function lazyPatientView(patient: UnifiedPatient, load: () => Promise<Uni
   const pick = <K extends keyof PatientDetails>(k: K) => get().then((d) => d[k]);
   return {
     id: patient.id,
+    mergedFrom: patient.mergedFrom ?? [],
     records: patient.records,
     get details() {
       return get();
@@ -60,7 +62,7 @@ export function lazyPatientView(patient: UnifiedPatient, load: () => Promise<Uni
 /** A view over a patient whose source records are already loaded. */
 export function buildPatientView(patient: UnifiedPatient, sourceRef: (id: string) => SourceRef): PatientView {
   const details = patientDetails(patient, sourceRef);
-  return { ...details, id: patient.id, records: patient.records, details: Promise.resolve(details) };
+  return { ...details, id: patient.id, mergedFrom: patient.mergedFrom ?? [], records: patient.records, details: Promise.resolve(details) };
 }
 
 const GENDERS = new Set(['male', 'female', 'other', 'unknown']);

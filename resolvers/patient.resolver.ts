@@ -45,7 +45,10 @@ export class PatientResolver {
    * and its source Patient resources are read only if a demographic field asks (failures
    * reported at the patient's path).
    */
-  private known(ctx: RequestContext, path: GraphQLResolveInfo['path'], patient: UnifiedPatient | null): PatientView | null {
+  private known(ctx: RequestContext, path: GraphQLResolveInfo['path'], found: WithErrors<UnifiedPatient | null>): PatientView | null {
+    // Sources not yet searched for this patient (they failed when it was linked) are named here.
+    for (const err of found.errors) ctx.partialErrors.add(err, pathOf(path));
+    const patient = found.value;
     if (!patient) return null;
     const load = async () => {
       const found = await ctx.patients.byId.load(patient.id);

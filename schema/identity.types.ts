@@ -102,3 +102,38 @@ export class PossibleMatch {
 }
 
 export const PossibleMatchConnection = connectionOf(PossibleMatch, 'PossibleMatch', 'possible match');
+
+@ObjectType({ simpleResolvers: true, description: 'Two unified patients found to be one person and merged: the survivor keeps every record, the merged id resolves to it. Admins can undo it.' })
+export class PatientMerge {
+  @Field(() => ID, { description: 'Merge id (for `undoPatientMerge`).' })
+  id!: string;
+
+  @Field(() => ID, { description: 'Unified id that survived and holds the records now.' })
+  survivorId!: string;
+
+  @Field(() => ID, { description: 'Unified id that was merged away; it resolves to the survivor until the merge is undone.' })
+  mergedId!: string;
+
+  @Field(() => [SourceRecordRef], { description: 'The source records that moved from the merged patient to the survivor.' })
+  records!: SourceRecordRef[];
+
+  @Field(() => String, { description: '`matcher` (evidence in a look-up or a sync joined them) or `manual` (an admin).' })
+  method!: string;
+
+  @Field(() => Float, { nullable: true, description: 'Score in bits of the pair that joined them, when the matcher merged.' })
+  score?: number | null;
+
+  @Field(() => String, { description: 'Who merged: an admin’s subject, or `matcher`.' })
+  mergedBy!: string;
+
+  @Field(() => DateTimeScalar, { description: 'When the merge happened.' })
+  at!: string;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When an admin undid it; null while it holds.' })
+  undoneAt?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Subject of the admin who undid it.' })
+  undoneBy?: string | null;
+}
+
+export const PatientMergeConnection = connectionOf(PatientMerge, 'PatientMerge', 'patient merge');

@@ -28,6 +28,12 @@ export class Patient {
   @Field(() => ID, { description: 'Unified patient id, stable across restarts and gateway replicas.' })
   id!: string;
 
+  @Field(() => [ID], {
+    description:
+      'Ids of patients that were merged into this one (the same person found twice). They keep resolving to this patient: `patient(id:)` with one of them answers this patient, whose `id` differs from the one asked for.',
+  })
+  mergedFrom!: string[];
+
   @Field(() => HumanName, { nullable: true, description: 'The best name across sources: the official name of the most recently updated record.' })
   name?: HumanName | null;
 

@@ -663,8 +663,12 @@ export type Mutation = {
   invalidateCache: CacheInvalidation;
   /** Links source records into a patient by hand (method `manual`), moving them out of any other patient. Admin only; audited as `link`. */
   linkPatients?: Maybe<Patient>;
+  /** Merges two unified patients into one by hand: the older survives and holds every record, the other id resolves to it. Refused when both hold a record of the same source. Admin only; audited as `merge`; `undoPatientMerge` reverts it. */
+  mergePatients?: Maybe<Patient>;
   /** Decides a possible match: LINK links the candidate into the patient (method `manual`), REJECT keeps them apart for good. Admin only; audited as `review-match`. */
   reviewPossibleMatch: PossibleMatch;
+  /** Undoes a merge: the records it moved go back to the merged id, which stops resolving to the survivor; the matcher will not merge the two again. Admin only; audited as `unmerge`. */
+  undoPatientMerge: PatientMerge;
   /** Takes a source record out of its patient into a new patient of its own (method `manual`); the matcher will not link the two again. Returns the new patient. Admin only; audited as `unlink`. */
   unlinkSourceRecord?: Maybe<Patient>;
 };
@@ -682,9 +686,20 @@ export type MutationLinkPatientsArgs = {
 };
 
 
+export type MutationMergePatientsArgs = {
+  otherPatientId: Scalars['ID']['input'];
+  patientId: Scalars['ID']['input'];
+};
+
+
 export type MutationReviewPossibleMatchArgs = {
   decision: MatchReviewDecision;
   id: Scalars['ID']['input'];
+};
+
+
+export type MutationUndoPatientMergeArgs = {
+  mergeId: Scalars['ID']['input'];
 };
 
 
@@ -824,6 +839,8 @@ export type Patient = {
   immunizations: ImmunizationConnection;
   /** Medication orders from every linked source, newest first. */
   medicationRequests: MedicationRequestConnection;
+  /** Ids of patients that were merged into this one (the same person found twice). They keep resolving to this patient: `patient(id:)` with one of them answers this patient, whose `id` differs from the one asked for. */
+  mergedFrom: Array<Scalars['ID']['output']>;
   /** The best name across sources: the official name of the most recently updated record. */
   name?: Maybe<HumanName>;
   /** Labs, vital signs and other observations from every linked source, newest first. */
@@ -940,6 +957,53 @@ export type PatientEdge = {
   node: Patient;
 };
 
+/** Two unified patients found to be one person and merged: the survivor keeps every record, the merged id resolves to it. Admins can undo it. */
+export type PatientMerge = {
+  __typename?: 'PatientMerge';
+  /** When the merge happened. */
+  at: Scalars['DateTime']['output'];
+  /** Merge id (for `undoPatientMerge`). */
+  id: Scalars['ID']['output'];
+  /** Who merged: an admin’s subject, or `matcher`. */
+  mergedBy: Scalars['String']['output'];
+  /** Unified id that was merged away; it resolves to the survivor until the merge is undone. */
+  mergedId: Scalars['ID']['output'];
+  /** `matcher` (evidence in a look-up or a sync joined them) or `manual` (an admin). */
+  method: Scalars['String']['output'];
+  /** The source records that moved from the merged patient to the survivor. */
+  records: Array<SourceRecordRef>;
+  /** Score in bits of the pair that joined them, when the matcher merged. */
+  score?: Maybe<Scalars['Float']['output']>;
+  /** Unified id that survived and holds the records now. */
+  survivorId: Scalars['ID']['output'];
+  /** When an admin undid it; null while it holds. */
+  undoneAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Subject of the admin who undid it. */
+  undoneBy?: Maybe<Scalars['String']['output']>;
+};
+
+/** A page of patient merges. */
+export type PatientMergeConnection = {
+  __typename?: 'PatientMergeConnection';
+  /** The patient merges of this page, with cursors. */
+  edges: Array<PatientMergeEdge>;
+  /** The patient merges of this page. */
+  nodes: Array<PatientMerge>;
+  /** Where this page stands. */
+  pageInfo: PageInfo;
+  /** How many patient merges match, across every source and after de-duplication; not just this page. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** One patient merge with its cursor. */
+export type PatientMergeEdge = {
+  __typename?: 'PatientMergeEdge';
+  /** Opaque cursor of this item. */
+  cursor: Scalars['String']['output'];
+  /** The patient merge. */
+  node: PatientMerge;
+};
+
 /** A time range, as in FHIR Period; either end may be open. */
 export type Period = {
   __typename?: 'Period';
@@ -958,7 +1022,7 @@ export type PossibleMatch = {
   createdAt: Scalars['DateTime']['output'];
   /** Per-field outcomes behind the score. */
   evidence: Array<MatchEvidence>;
-  /** Why a pair that scored high enough, or shared a strong identifier, was still held for review: identifier-conflict, identifier-mismatch, given-name-conflict, birth-date-conflict. */
+  /** Why a pair that scored high enough, or shared a strong identifier, was still held for review: identifier-conflict, identifier-mismatch, given-name-conflict, given-name-gender-conflict, birth-date-conflict. */
   held?: Maybe<Scalars['String']['output']>;
   /** Possible match id. */
   id: Scalars['ID']['output'];
@@ -1082,6 +1146,8 @@ export type Query = {
   patient?: Maybe<Patient>;
   /** The patient a business identifier names (an MRN of one source, an SSN, ...), looked up in every source and linked. */
   patientByIdentifier?: Maybe<Patient>;
+  /** Merges of unified patients, newest first. Admin only. */
+  patientMerges: PatientMergeConnection;
   /** Many patients by unified id, for dashboards: same order as `ids`, null for an unknown id. */
   patients: Array<Maybe<Patient>>;
   /** Pairs the matcher kept for review instead of linking, oldest first. Admin only. */
@@ -1117,6 +1183,13 @@ export type QueryPatientArgs = {
 export type QueryPatientByIdentifierArgs = {
   system: Scalars['String']['input'];
   value: Scalars['String']['input'];
+};
+
+
+export type QueryPatientMergesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  patientId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
