@@ -86,7 +86,7 @@ export function populationLinker(deps: PopulationLinkerDeps): PopulationLinker {
           verdict.chosen = [];
         }
         if (targets.length > 1 && !clash) merging.push({ verdict, targets });
-        else if (!own || verdict.chosen.some((s) => !unifiedOf(s.candidate))) simple.push(linkGroup(verdict, unifiedOf));
+        else if (!own || verdict.chosen.some((s) => !unifiedOf(s.candidate))) simple.push(linkGroup(verdict));
         for (const p of verdict.possible) {
           const holder = unifiedOf(p.candidate);
           if (holder && holder !== own) possibles.push(possibleMatch(holder, verdict.row, p.decision));
@@ -103,7 +103,7 @@ export function populationLinker(deps: PopulationLinkerDeps): PopulationLinker {
         const survivor = await mergeAll(targets, verdict);
         if (survivor) {
           changed++;
-          const group = linkGroup(verdict, (r) => (links.has(linkKey(r)) ? survivor : undefined));
+          const group = linkGroup(verdict);
           if (group.some((r) => !links.has(linkKey(r)))) await index.linkRecords(group);
         }
       }
@@ -226,20 +226,19 @@ function resolveCompetition(verdicts: Verdict[]): void {
   }
 }
 
-function linkGroup(verdict: Verdict, unifiedOf: (r: SourcePatientKey) => string | undefined): LinkRequest[] {
+/** The row and its chosen candidates: linked ones name the patient to join, unlinked ones join with the row. */
+function linkGroup(verdict: Verdict): LinkRequest[] {
   const best = verdict.chosen.reduce<Scored | undefined>((a, b) => (!a || b.decision.score > a.decision.score ? b : a), undefined);
   // The row carries how it joined: by its best pair. A row with no pair is the origin of its patient.
   const rowMethod = best ? best.decision.method : 'origin';
   return [
     { sourceId: verdict.row.sourceId, sourcePatientId: verdict.row.sourcePatientId, method: rowMethod, score: best?.decision.method === 'demographic' ? best.decision.score : null },
-    ...verdict.chosen
-      .filter((s) => !unifiedOf(s.candidate))
-      .map((s) => ({
-        sourceId: s.candidate.sourceId,
-        sourcePatientId: s.candidate.sourcePatientId,
-        method: s.decision.method,
-        score: s.decision.method === 'demographic' ? s.decision.score : null,
-      })),
+    ...verdict.chosen.map((s) => ({
+      sourceId: s.candidate.sourceId,
+      sourcePatientId: s.candidate.sourcePatientId,
+      method: s.decision.method,
+      score: s.decision.method === 'demographic' ? s.decision.score : null,
+    })),
   ];
 }
 
