@@ -1,4 +1,8 @@
+import type { Patient } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FhirStore } from '../../sandbox/fhir-store.js';
+import { SimulatedEhr } from '../../sandbox/fhir-server.js';
+import { DEFAULT_PROFILES } from '../../sandbox/profiles.js';
 import type { Database } from '../../datasources/cache/database.js';
 import { fhirSources } from '../../config/config.schema.js';
 import { PatientIndex } from '../../datasources/cache/patient-index.js';
@@ -191,5 +195,58 @@ describe('two gateways on one PostgreSQL linking the same people at once', () =>
     const resolved = await Promise.all(handedOut.map((id) => a.query(BY_ID, { id })));
     const live = new Set(people.map((p) => unifiedOf.get(`mercy/${p.ehrs.mercy!.patientId}`)));
     for (const r of resolved) expect(live.has(r.data.patient.id)).toBe(true);
+  });
+});
+
+describe('look-ups alone reach a typo and a swapped day and month (PGlite)', () => {
+  let t: TestGateway;
+  const ehrs: SimulatedEhr[] = [];
+  const A = 'http://north.example/mrn';
+  const B = 'http://south.example/mrn';
+  const person = (id: string, system: string, mrn: string, given: string, birthDate: string): Patient => ({
+    resourceType: 'Patient',
+    id,
+    meta: { lastUpdated: '2025-06-01T00:00:00Z' },
+    identifier: [{ system, value: mrn }],
+    name: [{ use: 'official', family: 'Okafor', given: [given] }],
+    gender: 'female',
+    birthDate,
+    address: [{ use: 'home', line: ['7 Elm Ct'], city: 'Lowell', state: 'MA', postalCode: '01852' }],
+    telecom: [{ system: 'phone', value: '555-404-1188' }],
+  });
+
+  beforeAll(async () => {
+    const profile = { ...DEFAULT_PROFILES.stjude, patientOrSearch: true };
+    ehrs.push(
+      await SimulatedEhr.start({ id: 'north', name: 'North', store: new FhirStore([person('n-1', A, 'N1', 'Katherine', '1984-03-07')]), profile }),
+      await SimulatedEhr.start({ id: 'south', name: 'South', store: new FhirStore([person('s-1', B, 'S1', 'Katherin', '1984-07-03')]), profile }),
+    );
+    t = await startTestGateway({
+      sandbox: { maxPatients: 1 },
+      config: () => ({
+        server: { port: 0, logLevel: 'silent' },
+        cache: { url: 'pglite:memory:', defaultTtlSeconds: 0 },
+        auth: { mode: 'dev' },
+        sources: ehrs.map((e) => ({ id: e.id, kind: 'fhir', name: e.name, baseUrl: e.baseUrl, auth: { type: 'none' } })),
+      }),
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await Promise.all(ehrs.map((e) => e.close()));
+  });
+
+  it('links a record with a one-letter given-name slip and day and month swapped, found by family name and birth year', async () => {
+    const res = await t.query(BY_MRN, { s: A, v: 'N1' });
+    expect(res.errors).toBeUndefined();
+    expect(res.data.patientByIdentifier.sourceRecords.map((r: any) => r.sourcePatientId).sort()).toEqual(['n-1', 's-1']);
+    const searches = ehrs[1]!.requests.entries.filter((r) => r.resourceType === 'Patient' && r.params.some(([k]) => k === 'family'));
+    expect(searches.map((r) => r.params.filter(([k]) => k !== '_count'))).toEqual([
+      [
+        ['family', 'Okafor'],
+        ['birthdate', 'ge1984-01-01'],
+        ['birthdate', 'le1984-12-31'],
+      ],
+    ]);
   });
 });

@@ -53,6 +53,34 @@ describe('decideMatch', () => {
     expect(d.outcome).toBe('link');
   });
 
+  it('takes a one-letter slip in the given name for a typo with its own weight, not a conflict', () => {
+    for (const given of ['Robret', 'Rober', 'Roberto', 'Ribert']) {
+      const d = decide(variant({ name: [{ family: 'Hoeger', given: [given] }], identifier: [] }));
+      expect(d.evidence.find((e) => e.field === 'given'), given).toEqual({ field: 'given', outcome: 'typo', weight: 3.737 });
+      expect(d.outcome, given).toBe('link');
+    }
+  });
+
+  it('takes one mistyped digit of the birth date for a typo, and a wholly different day for a conflict', () => {
+    const slip = decide(variant({ birthDate: '1961-03-08', identifier: [] }));
+    expect(slip.evidence.find((e) => e.field === 'birthDate')!.outcome).toBe('typo');
+    expect(slip.outcome).toBe('link');
+    const other = decide(variant({ birthDate: '1961-03-27', identifier: [] }));
+    expect(other).toMatchObject({ outcome: 'possible', held: 'birth-date-conflict' });
+  });
+
+  it('holds given names one slip apart when the genders differ (ERIC and ERICA are twins more often than typos)', () => {
+    const d = decide(variant({ name: [{ family: 'Hoeger', given: ['Roberta'] }], gender: 'female', identifier: [] }));
+    expect(d.evidence.find((e) => e.field === 'given')!.outcome).toBe('typo');
+    expect(d).toMatchObject({ outcome: 'possible', held: 'given-name-gender-conflict' });
+  });
+
+  it('does not take two short names one letter apart for a typo (AL and ED are two names)', () => {
+    const short: Patient = { ...structuredClone(base), name: [{ family: 'Hoeger', given: ['Al'] }], identifier: [] };
+    const d = decideMatch(toMatchRecord(short), toMatchRecord({ ...short, name: [{ family: 'Hoeger', given: ['Ed'] }] }), DEFAULT_MATCH_SETTINGS);
+    expect(d).toMatchObject({ outcome: 'possible', held: 'given-name-conflict' });
+  });
+
   it('never auto-links twins (same family, birth date, address, phone; other given name)', () => {
     const d = decide(variant({ name: [{ family: 'Hoeger', given: ['Ronald'] }], identifier: [] }));
     expect(d.score).toBeGreaterThan(DEFAULT_MATCH_SETTINGS.autoLinkThreshold);
