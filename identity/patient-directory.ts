@@ -171,9 +171,7 @@ export class PatientDirectory {
       return { id, target, rows: links.get(target) ?? survivorLinks.get(target) ?? [] };
     });
     const withLinks = found.filter((f) => f.rows.length > 0);
-    // Who was merged into whom is asked only when some patient was reached through a merge, or
-    // is one (merges are rare; the hot path stays one cached lookup).
-    const mergedFrom = survivors.size ? await index.mergedInto([...new Set(withLinks.map((f) => f.target))]) : new Map<string, string[]>();
+    const mergedFrom = withLinks.length ? await index.mergedInto([...new Set(withLinks.map((f) => f.target))]) : new Map<string, string[]>();
     for (const f of withLinks) {
       out.set(f.id, {
         id: f.target,

@@ -101,6 +101,10 @@ export class PatientIndex {
    * they touch at once; another replica's changes show here within `linkCacheMs`.
    */
   private readonly linkCache: LRUCache<string, LinkRow[]> | undefined;
+  /** Pending checks per unified id, kept like the links (most patients have none: an empty list is kept too). */
+  private readonly pendingCache: LRUCache<string, PendingCheck[]> | undefined;
+  /** Ids merged into each survivor, kept like the links. */
+  private readonly mergedCache: LRUCache<string, string[]> | undefined;
 
   /** `prisma` is public so that administrative actions can write their audit event with it. */
   constructor(
@@ -111,6 +115,8 @@ export class PatientIndex {
     this.possibleMatches = new PossibleMatchStore(prisma);
     const ttl = opts.linkCacheMs ?? 0;
     this.linkCache = ttl > 0 ? new LRUCache<string, LinkRow[]>({ max: 100_000, ttl }) : undefined;
+    this.pendingCache = ttl > 0 ? new LRUCache<string, PendingCheck[]>({ max: 100_000, ttl }) : undefined;
+    this.mergedCache = ttl > 0 ? new LRUCache<string, string[]>({ max: 100_000, ttl }) : undefined;
   }
 
   private forget(...unifiedIds: string[]): void {
@@ -134,13 +140,19 @@ export class PatientIndex {
   async mergedInto(survivorIds: readonly string[]): Promise<Map<string, string[]>> {
     const out = new Map<string, string[]>();
     const ids = [...new Set(survivorIds)].filter(isUuid);
-    if (ids.length === 0) return out;
+    for (const id of ids) {
+      const cached = this.mergedCache?.get(id);
+      if (cached?.length) out.set(id, cached);
+    }
+    const asked = ids.filter((id) => !this.mergedCache?.has(id));
+    if (asked.length === 0) return out;
     const rows = await this.prisma.unifiedPatient.findMany({
-      where: { mergedInto: { in: ids } },
+      where: { mergedInto: { in: asked } },
       orderBy: [{ mergedAt: 'asc' }, { id: 'asc' }],
       select: { id: true, mergedInto: true },
     });
     for (const r of rows) out.set(r.mergedInto!, [...(out.get(r.mergedInto!) ?? []), r.id]);
+    for (const id of asked) this.mergedCache?.set(id, out.get(id) ?? []);
     return out;
   }
 
@@ -158,6 +170,8 @@ export class PatientIndex {
       try {
         const outcome = await this.prisma.$transaction((tx) => mergeInTransaction(tx, a, b, request, run), { maxWait: 10_000, timeout: 20_000 });
         this.linkCache?.clear();
+        this.pendingCache?.clear();
+        this.mergedCache?.clear();
         return outcome;
       } catch (error) {
         if (attempt >= ATTEMPTS || !RETRYABLE.test(errorText(error))) throw error;
@@ -193,6 +207,7 @@ export class PatientIndex {
       return merge;
     }, { maxWait: 10_000, timeout: 20_000 });
     this.linkCache?.clear();
+    this.mergedCache?.clear();
     return result;
   }
 
@@ -210,6 +225,7 @@ export class PatientIndex {
   /** Notes that these sources could not be searched for this patient (kept until a search succeeds). */
   async addPendingChecks(unifiedId: string, checks: readonly { sourceId: string; reason: string }[]): Promise<void> {
     if (checks.length === 0) return;
+    this.pendingCache?.delete(unifiedId);
     await this.prisma.pendingSourceCheck.createMany({
       data: checks.map((c) => ({ unifiedId, sourceId: c.sourceId, reason: c.reason, since: new Date() })),
       skipDuplicates: true,
@@ -220,15 +236,22 @@ export class PatientIndex {
   async pendingChecks(unifiedIds: readonly string[]): Promise<Map<string, PendingCheck[]>> {
     const out = new Map<string, PendingCheck[]>();
     const ids = [...new Set(unifiedIds)].filter(isUuid);
-    if (ids.length === 0) return out;
-    const rows = await this.prisma.pendingSourceCheck.findMany({ where: { unifiedId: { in: ids } }, orderBy: [{ sourceId: 'asc' }] });
+    for (const id of ids) {
+      const cached = this.pendingCache?.get(id);
+      if (cached?.length) out.set(id, cached);
+    }
+    const asked = ids.filter((id) => !this.pendingCache?.has(id));
+    if (asked.length === 0) return out;
+    const rows = await this.prisma.pendingSourceCheck.findMany({ where: { unifiedId: { in: asked } }, orderBy: [{ sourceId: 'asc' }] });
     for (const r of rows) out.set(r.unifiedId, [...(out.get(r.unifiedId) ?? []), r]);
+    for (const id of asked) this.pendingCache?.set(id, out.get(id) ?? []);
     return out;
   }
 
   /** Clears pending checks: these sources of this patient were searched. */
   async clearPendingChecks(unifiedId: string, sourceIds: readonly string[]): Promise<void> {
     if (sourceIds.length === 0) return;
+    this.pendingCache?.delete(unifiedId);
     await this.prisma.pendingSourceCheck.deleteMany({ where: { unifiedId, sourceId: { in: [...sourceIds] } } });
   }
 
@@ -241,6 +264,7 @@ export class PatientIndex {
   /** Clears the checks of one source noted before `before`, for these patients. */
   async clearPendingOfSource(sourceId: string, before: Date, unifiedIds: readonly string[]): Promise<void> {
     if (unifiedIds.length === 0) return;
+    for (const id of unifiedIds) this.pendingCache?.delete(id);
     await this.prisma.pendingSourceCheck.deleteMany({ where: { sourceId, since: { lt: before }, unifiedId: { in: [...unifiedIds] } } });
   }
 
