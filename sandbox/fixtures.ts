@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Bundle, FhirResource, Patient } from '../datasources/fhir/fhir-types.js';
-import { makePerson, type PersonRelation, type Population } from './population.js';
+import { makePopulation, type PersonRelation } from './population.js';
 
 /** One Synthea patient: its Patient resource and every resource of its bundle. */
 export interface FixturePatient {
@@ -101,10 +101,6 @@ export function loadFixtures(opts: LoadFixturesOptions = {}): FixturePatient[] {
   const out = [...loaded];
   const target = opts.minPatients ?? 0;
   if (loaded.length === 0 || out.length >= target) return out;
-  const population: Population = { people: out, identifiers: new Set() };
-  for (const f of loaded) for (const id of f.patient.identifier ?? []) if (id.value) population.identifiers.add(id.value);
-  for (let i = 0; out.length < target; i++) {
-    out.push(makePerson(loaded[i % loaded.length]!, Math.floor(i / loaded.length) + 1, population, opts.patientsOnly ?? false));
-  }
+  out.push(...makePopulation(loaded, target, opts.patientsOnly ?? false));
   return out;
 }

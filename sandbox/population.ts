@@ -12,7 +12,7 @@ export interface PersonRelation {
 }
 
 /** The people made so far (the loaded bundles first) and every identifier value in use. */
-export interface Population {
+interface Population {
   people: FixturePatient[];
   identifiers: Set<string>;
 }
@@ -30,27 +30,57 @@ const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 const pick = <T>(items: readonly T[], ...key: string[]): T => items[Math.floor(hashUnit(...key) * items.length)]!;
 
 /**
- * Another person made from a bundle: the clinical resources keep their content under new
- * ids (every reference follows), and the person gets demographics of their own from the
- * name and town lists, deterministic by hashes of the new id. About 9% are hard negatives
- * of an earlier regular person (`POPULATION_RATES`): a twin, a spouse in the household, a
- * look-alike of the same name. Every made SSN, licence and passport number is unique.
+ * The people made after the loaded bundles, up to `target` in all. Each is another person
+ * made from a bundle of their gender (half women, half men, whatever the bundles hold): the
+ * clinical resources keep their content under new ids (every reference follows), and the
+ * person gets demographics of their own from the name and town lists, deterministic by
+ * hashes. About 9% are hard negatives of an earlier regular person (`POPULATION_RATES`):
+ * a twin, a spouse in the household, a look-alike of the same name. Every made SSN,
+ * licence and passport number is unique.
  */
-export function makePerson(source: FixturePatient, n: number, population: Population, patientsOnly: boolean): FixturePatient {
+export function makePopulation(loaded: readonly FixturePatient[], target: number, patientsOnly: boolean): FixturePatient[] {
+  const population: Population = { people: [...loaded], identifiers: new Set() };
+  for (const f of loaded) for (const id of f.patient.identifier ?? []) if (id.value) population.identifiers.add(id.value);
+  const made = new Map<FixturePatient, number>();
+  const byGender = new Map<string, FixturePatient[]>();
+  for (const f of loaded) byGender.set(f.patient.gender ?? 'unknown', [...(byGender.get(f.patient.gender ?? 'unknown') ?? []), f]);
+  const madeOfGender = new Map<string, number>();
+  for (let i = 0; population.people.length < target; i++) {
+    const key = `made-${i}`;
+    const relation = chooseRelation(key, population);
+    const anchor = relation && population.people.find((p) => p.patientId === relation.of)!.patient;
+    const gender: Patient['gender'] =
+      relation?.kind === 'twin'
+        ? hashUnit('twin-gender', key) < 0.5 ? otherGender(anchor!.gender) : anchor!.gender
+        : relation?.kind === 'household'
+          ? hashUnit('spouse-gender', key) < 0.9 ? otherGender(anchor!.gender) : anchor!.gender
+          : relation?.kind === 'lookalike'
+            ? anchor!.gender
+            : hashUnit('gender', key) < 0.5 ? 'female' : 'male';
+    const pool = byGender.get(gender ?? 'unknown') ?? loaded;
+    const k = madeOfGender.get(gender ?? 'unknown') ?? 0;
+    madeOfGender.set(gender ?? 'unknown', k + 1);
+    const source = pool[k % pool.length]!;
+    const n = (made.get(source) ?? 0) + 1;
+    made.set(source, n);
+    population.people.push(makePerson(source, n, relation, gender, population, patientsOnly));
+  }
+  return population.people.slice(loaded.length);
+}
+
+function makePerson(
+  source: FixturePatient,
+  n: number,
+  relation: PersonRelation | undefined,
+  gender: Patient['gender'],
+  population: Population,
+  patientsOnly: boolean,
+): FixturePatient {
   const resources = rewriteIds(patientsOnly ? [source.patient] : source.resources, source.resources, n);
   const patient = resources.find((r): r is Patient => r.resourceType === 'Patient')!;
   const id = patient.id!;
-  const relation = chooseRelation(id, population);
   const anchor = relation && population.people.find((p) => p.patientId === relation.of)!.patient;
   const anchorName = anchor && officialName(anchor);
-
-  const gender = relation?.kind === 'twin'
-    ? (hashUnit('twin-gender', id) < 0.5 ? otherGender(anchor!.gender) : anchor!.gender)
-    : relation?.kind === 'household'
-      ? (hashUnit('spouse-gender', id) < 0.9 ? otherGender(anchor!.gender) : anchor!.gender)
-      : relation?.kind === 'lookalike'
-        ? anchor!.gender
-        : source.patient.gender;
   patient.gender = gender;
 
   const given = relation?.kind === 'lookalike' ? anchorName!.given![0]! : chooseGiven(id, gender, anchorName?.given?.[0]);

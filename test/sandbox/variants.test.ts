@@ -22,15 +22,16 @@ describe('fixture variants for benchmarks', () => {
     const ids = new Set(grown.flatMap((p) => p.resources.map((r) => `${r.resourceType}/${r.id}`)));
     expect(ids.size).toBe(grown.reduce((n, p) => n + p.resources.length, 0)); // no id repeats
     expect(new Set(grown.map((p) => ssnOf(p.patient))).size).toBe(7);
-    expect(grown[3]!.patient.birthDate).not.toBe(base[0]!.patient.birthDate);
     // References follow the new ids; the clinical content is the bundle's.
     const variant = grown[3]!;
-    expect(variant.resources).toHaveLength(base[0]!.resources.length);
+    const source = base.find((f) => variant.patientId === `${f.patientId}-v1`)!;
+    expect(variant.patient.birthDate).not.toBe(source.patient.birthDate);
+    expect(variant.resources).toHaveLength(source.resources.length);
     const refs = JSON.stringify(variant.resources.filter((r) => r.resourceType !== 'Patient'));
     expect(refs).toContain(variant.patientId);
-    expect(refs).not.toContain(`"urn:uuid:${base[0]!.patientId}"`);
+    expect(refs).not.toContain(`"urn:uuid:${source.patientId}"`);
     const codes = (f: FixturePatient) => f.resources.filter((r) => r.resourceType === 'Condition').map((r) => JSON.stringify((r as { code?: unknown }).code));
-    expect(codes(variant)).toEqual(codes(base[0]!));
+    expect(codes(variant)).toEqual(codes(source));
     // Synthea's narrative names the bundle's person: a made person has none.
     expect(variant.patient.text).toBeUndefined();
   });
@@ -75,6 +76,11 @@ describe('fixture variants for benchmarks', () => {
       const otherDay = regular.filter((p) => p.patient.birthDate!.slice(5) !== sourceOf(p).patient.birthDate!.slice(5));
       expect(otherDay.length / regular.length).toBeGreaterThan(0.9);
       expect(new Set(regular.map((p) => family(p.patient))).size).toBeGreaterThan(200);
+      // Half women, half men, whatever the bundles hold; each made from a bundle of their gender.
+      const women = regular.filter((p) => p.patient.gender === 'female').length / regular.length;
+      expect(women).toBeGreaterThan(0.45);
+      expect(women).toBeLessThan(0.55);
+      expect(regular.every((p) => sourceOf(p).patient.gender === p.patient.gender)).toBe(true);
     });
 
     it('makes twins, household members and look-alikes at the written rates, each a distinct person', () => {
