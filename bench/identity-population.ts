@@ -49,8 +49,6 @@ export interface LookupPhase {
   failed: number;
   ms: number;
   evaluation: IdentityEvaluation;
-  /** With `lookups`: the figures after every record was also looked up. */
-  afterLookups?: LookupPhase;
 }
 
 /** What one run measured. */
@@ -62,6 +60,8 @@ export interface IdentityPopulationResult {
   syncMs: Array<{ sourceId: string; ms: number; exitCode: number }>;
   totalSyncMs: number;
   evaluation: IdentityEvaluation;
+  /** With `lookups`: the figures after every record was also looked up. */
+  afterLookups?: LookupPhase;
 }
 
 /**
