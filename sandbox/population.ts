@@ -14,6 +14,9 @@ export interface PersonRelation {
 /** The people made so far (the loaded bundles first) and every identifier value in use. */
 interface Population {
   people: FixturePatient[];
+  byId: Map<string, FixturePatient>;
+  /** People a hard negative may resemble: not hard negatives themselves, with a name and birth date. */
+  regulars: FixturePatient[];
   identifiers: Set<string>;
 }
 
@@ -39,8 +42,11 @@ const pick = <T>(items: readonly T[], ...key: string[]): T => items[Math.floor(h
  * licence and passport number is unique.
  */
 export function makePopulation(loaded: readonly FixturePatient[], target: number, patientsOnly: boolean): FixturePatient[] {
-  const population: Population = { people: [...loaded], identifiers: new Set() };
-  for (const f of loaded) for (const id of f.patient.identifier ?? []) if (id.value) population.identifiers.add(id.value);
+  const population: Population = { people: [], byId: new Map(), regulars: [], identifiers: new Set() };
+  for (const f of loaded) {
+    add(population, f);
+    for (const id of f.patient.identifier ?? []) if (id.value) population.identifiers.add(id.value);
+  }
   const made = new Map<FixturePatient, number>();
   const byGender = new Map<string, FixturePatient[]>();
   for (const f of loaded) byGender.set(f.patient.gender ?? 'unknown', [...(byGender.get(f.patient.gender ?? 'unknown') ?? []), f]);
@@ -48,7 +54,7 @@ export function makePopulation(loaded: readonly FixturePatient[], target: number
   for (let i = 0; population.people.length < target; i++) {
     const key = `made-${i}`;
     const relation = chooseRelation(key, population);
-    const anchor = relation && population.people.find((p) => p.patientId === relation.of)!.patient;
+    const anchor = relation && population.byId.get(relation.of)!.patient;
     const gender: Patient['gender'] =
       relation?.kind === 'twin'
         ? hashUnit('twin-gender', key) < 0.5 ? otherGender(anchor!.gender) : anchor!.gender
@@ -63,9 +69,16 @@ export function makePopulation(loaded: readonly FixturePatient[], target: number
     const source = pool[k % pool.length]!;
     const n = (made.get(source) ?? 0) + 1;
     made.set(source, n);
-    population.people.push(makePerson(source, n, relation, gender, population, patientsOnly));
+    add(population, makePerson(source, n, relation, gender, population, patientsOnly));
   }
   return population.people.slice(loaded.length);
+}
+
+function add(population: Population, person: FixturePatient): void {
+  population.people.push(person);
+  population.byId.set(person.patientId, person);
+  const name = officialName(person.patient);
+  if (!person.relation && person.patient.birthDate && name?.family && name.given?.[0]) population.regulars.push(person);
 }
 
 function makePerson(
@@ -79,7 +92,7 @@ function makePerson(
   const resources = rewriteIds(patientsOnly ? [source.patient] : source.resources, source.resources, n);
   const patient = resources.find((r): r is Patient => r.resourceType === 'Patient')!;
   const id = patient.id!;
-  const anchor = relation && population.people.find((p) => p.patientId === relation.of)!.patient;
+  const anchor = relation && population.byId.get(relation.of)!.patient;
   const anchorName = anchor && officialName(anchor);
   patient.gender = gender;
 
@@ -108,11 +121,24 @@ function makePerson(
 
 /** Deep copies with every resource id of the bundle given the suffix `-v<n>`, wherever it appears. */
 function rewriteIds(copy: readonly FhirResource[], bundle: readonly FhirResource[], n: number): FhirResource[] {
-  const ids = new Set(bundle.flatMap((r) => (r.id ? [r.id] : [])));
+  const { ids, others } = bundleIds(bundle);
   let text = JSON.stringify(copy).replace(UUID, (m) => (ids.has(m) ? `${m}-v${n}` : m));
   // Synthea's ids are UUIDs; any that is not still gets its suffix (the slower way).
-  for (const id of ids) if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) text = text.split(`"${id}"`).join(`"${id}-v${n}"`);
+  for (const id of others) text = text.split(`"${id}"`).join(`"${id}-v${n}"`);
   return JSON.parse(text) as FhirResource[];
+}
+
+const idsOfBundle = new WeakMap<readonly FhirResource[], { ids: ReadonlySet<string>; others: readonly string[] }>();
+
+/** A bundle's resource ids, and those that are not UUIDs; once per bundle (10,000 people reuse 30). */
+function bundleIds(bundle: readonly FhirResource[]): { ids: ReadonlySet<string>; others: readonly string[] } {
+  let hit = idsOfBundle.get(bundle);
+  if (!hit) {
+    const ids = new Set(bundle.flatMap((r) => (r.id ? [r.id] : [])));
+    hit = { ids, others: [...ids].filter((id) => !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) };
+    idsOfBundle.set(bundle, hit);
+  }
+  return hit;
 }
 
 function chooseRelation(id: string, population: Population): PersonRelation | undefined {
@@ -121,9 +147,8 @@ function chooseRelation(id: string, population: Population): PersonRelation | un
   const kind = u < twin ? 'twin' : u < twin + household ? 'household' : u < twin + household + lookalike ? 'lookalike' : undefined;
   if (!kind) return undefined;
   // Hard negatives resemble a regular person, so that no chain of look-alikes forms.
-  const regulars = population.people.filter((p) => !p.relation && p.patient.birthDate && officialName(p.patient)?.family && officialName(p.patient)?.given?.[0]);
-  if (regulars.length === 0) return undefined;
-  return { kind, of: pick(regulars, 'anchor', id).patientId };
+  if (population.regulars.length === 0) return undefined;
+  return { kind, of: pick(population.regulars, 'anchor', id).patientId };
 }
 
 function otherGender(g: Patient['gender']): Patient['gender'] {
