@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Bundle, FhirResource, Patient } from '../datasources/fhir/fhir-types.js';
+import { makePopulation, type PersonRelation } from './population.js';
 
 /** One Synthea patient: its Patient resource and every resource of its bundle. */
 export interface FixturePatient {
@@ -12,6 +13,12 @@ export interface FixturePatient {
   patient: Patient;
   /** Every resource of the bundle, the Patient included, in bundle order. */
   resources: FhirResource[];
+  /**
+   * For a person made as a hard negative: who they resemble (a twin, a spouse sharing the
+   * household, a look-alike of the same name), by that person's `patientId`. Absent for
+   * everyone else.
+   */
+  relation?: PersonRelation;
 }
 
 /** Options for {@link loadFixtures}. */
@@ -25,6 +32,11 @@ export interface LoadFixturesOptions {
    * from the bundles (benchmarks of 50-patient dashboards over the 30 shared fixtures).
    */
   minPatients?: number;
+  /**
+   * Made people carry their Patient resource only (identity evaluations of 10,000 people,
+   * which need no charts). The loaded bundles are returned whole all the same.
+   */
+  patientsOnly?: boolean;
 }
 
 /** Repository root: the parent of `sandbox/` in source, of `dist/sandbox/` when compiled. */
@@ -77,7 +89,9 @@ function loadBundleFile(dir: string, file: string): FixturePatient {
 
 /**
  * Loads Synthea patient bundles, sorted by file name. Parsed bundles are kept for the
- * life of the process (they are never mutated), so loading twice costs nothing.
+ * life of the process (they are never mutated), so loading twice costs nothing. With
+ * `minPatients` above the number of bundles, distinct people are made from them (see
+ * `population.ts`): the loaded bundles come first, unchanged.
  */
 export function loadFixtures(opts: LoadFixturesOptions = {}): FixturePatient[] {
   const dir = resolveFixturesDir(opts.dir);
@@ -85,26 +99,8 @@ export function loadFixtures(opts: LoadFixturesOptions = {}): FixturePatient[] {
   if (opts.maxPatients !== undefined) files = files.slice(0, Math.max(0, opts.maxPatients));
   const loaded = files.map((f) => loadBundleFile(dir, f));
   const out = [...loaded];
-  for (let i = 0; loaded.length > 0 && out.length < (opts.minPatients ?? 0); i++) {
-    out.push(makeVariant(loaded[i % loaded.length]!, Math.floor(i / loaded.length) + 1));
-  }
+  const target = opts.minPatients ?? 0;
+  if (loaded.length === 0 || out.length >= target) return out;
+  out.push(...makePopulation(loaded, target, opts.patientsOnly ?? false));
   return out;
-}
-
-/**
- * Another person made from a bundle: every resource id (and so every reference) gets a
- * suffix, and the SSN, given name and birth year change, so no matcher could take the
- * two for one person.
- */
-function makeVariant(source: FixturePatient, n: number): FixturePatient {
-  let text = JSON.stringify(source.resources);
-  for (const r of source.resources) if (r.id) text = text.split(r.id).join(`${r.id}-v${n}`);
-  const resources = JSON.parse(text) as FhirResource[];
-  const patient = resources.find((r): r is Patient => r.resourceType === 'Patient')!;
-  for (const id of patient.identifier ?? []) {
-    if (id.system === 'http://hl7.org/fhir/sid/us-ssn' && id.value) id.value = `9${String(n).padStart(2, '0')}${id.value.slice(3)}`;
-  }
-  for (const name of patient.name ?? []) name.given = (name.given ?? []).map((g, i) => (i === 0 ? `${g}${'x'.repeat(n)}` : g));
-  if (patient.birthDate) patient.birthDate = `${Number(patient.birthDate.slice(0, 4)) - n}${patient.birthDate.slice(4)}`;
-  return { file: `${source.file.replace(/\.json$/, '')}-v${n}.json`, patientId: patient.id!, patient, resources };
 }

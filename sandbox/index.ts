@@ -16,6 +16,8 @@ export type { FaultRule } from './faults.js';
 export type { EhrProfile } from './profiles.js';
 export type { RecordedRequest, RequestFilter, RequestLog } from './request-log.js';
 export type { SplitTruth, TruthPatient, TruthEhrRecord, EhrId } from './split.js';
+export type { VariationKind } from './cross-hospital.js';
+export { VARIATION_KINDS } from './cross-hospital.js';
 export { EHR_IDS, EHR_INFO, SSN_SYSTEM } from './split.js';
 export { SEARCH_MULTIPLE_OR_URL, MAX_COUNT_URL, POST_SEARCH_URL, OAUTH_URIS_URL } from './capability.js';
 
@@ -34,6 +36,11 @@ export interface SandboxOptions {
   maxPatients?: number;
   /** At least N patients, made from the fixtures when there are fewer (benchmarks). */
   minPatients?: number;
+  /**
+   * Serve Patient resources only, no clinical resources or Coverage: identity evaluations
+   * of 10,000 people, which read demographics only, start in seconds and fit in memory.
+   */
+  patientsOnly?: boolean;
   /** Fixed latency added to every EHR answer (and token answer), ms. */
   latencyMs?: number;
   /** Per-EHR profile overrides. */
@@ -105,7 +112,12 @@ export interface Sandbox {
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   const host = opts.host ?? '127.0.0.1';
   const port = (offset: number): number => (opts.basePort ? opts.basePort + offset : 0);
-  const split = splitFixtures({ fixturesDir: opts.fixturesDir, maxPatients: opts.maxPatients, minPatients: opts.minPatients });
+  const split = splitFixtures({
+    fixturesDir: opts.fixturesDir,
+    maxPatients: opts.maxPatients,
+    minPatients: opts.minPatients,
+    patientsOnly: opts.patientsOnly,
+  });
 
   const [rs384, es384] = await Promise.all([generateClientKey('RS384', 'chartgraph-rs384'), generateClientKey('ES384', 'chartgraph-es384')]);
   const tokenServer = await SmartTokenServer.start({ host, port: port(2), expiresIn: opts.tokenExpiresIn, latencyMs: opts.latencyMs });

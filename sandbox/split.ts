@@ -1,7 +1,8 @@
-import type { Address, Coverage, ExplanationOfBenefit, HumanName, Identifier } from '@medplum/fhirtypes';
+import type { Coverage, ExplanationOfBenefit, Identifier } from '@medplum/fhirtypes';
 import type { FhirResource, Patient } from '../datasources/fhir/fhir-types.js';
 import { CLINICAL_TYPES } from '../datasources/fhir/fhir-types.js';
-import { alternateGivenName, MOVE_DESTINATIONS } from './demographic-variants.js';
+import { applyCrossHospitalVariations, type VariationKind } from './cross-hospital.js';
+import { CROSS_HOSPITAL_RATES } from './demographic-variants.js';
 import { loadFixtures, resolveFixturesDir, type FixturePatient } from './fixtures.js';
 import { hashDigits, hashHex, hashUnit } from './hash.js';
 
@@ -38,6 +39,8 @@ export interface SplitOptions {
    * insured claim, so that the EHRs serve Coverage as real ones do.
    */
   deriveCoverage?: boolean;
+  /** Patients only, no clinical resources or Coverage (identity evaluations at scale). */
+  patientsOnly?: boolean;
 }
 
 /** What one EHR holds for one fixture patient. */
@@ -52,6 +55,8 @@ export interface TruthEhrRecord {
   nickname: boolean;
   /** Address differs from the fixture (the patient moved). */
   movedAddress: boolean;
+  /** Every way this record differs from the person's first-hospital record (none in Mercy). */
+  variations: VariationKind[];
   /** Resources of this patient in this EHR, by type (Patient included). */
   counts: Record<string, number>;
 }
@@ -67,6 +72,12 @@ export interface TruthPatient {
   ehrs: Partial<Record<EhrId, TruthEhrRecord>>;
   /** Clinical resources of this patient held by both EHRs (the same item twice). */
   sharedItems: number;
+  /**
+   * A regular person, or a hard negative made to resemble another person (`of`, that
+   * person's `fixturePatientId`): a twin, a household member, a look-alike of the same name.
+   */
+  kind: 'regular' | 'twin' | 'household' | 'lookalike';
+  of?: string;
 }
 
 /** Ground truth of a split. */
@@ -117,11 +128,12 @@ const memo = new Map<string, SplitResult>();
 export function splitFixtures(opts: SplitOptions = {}): SplitResult {
   const fixturesDir = resolveFixturesDir(opts.fixturesDir);
   const deriveCoverage = opts.deriveCoverage ?? true;
-  const key = JSON.stringify([fixturesDir, opts.maxPatients ?? null, opts.minPatients ?? null, deriveCoverage]);
+  const patientsOnly = opts.patientsOnly ?? false;
+  const key = JSON.stringify([fixturesDir, opts.maxPatients ?? null, opts.minPatients ?? null, deriveCoverage, patientsOnly]);
   const hit = memo.get(key);
   if (hit) return hit;
-  const fixtures = loadFixtures({ dir: fixturesDir, maxPatients: opts.maxPatients, minPatients: opts.minPatients });
-  const result = computeSplit(fixturesDir, fixtures, deriveCoverage);
+  const fixtures = loadFixtures({ dir: fixturesDir, maxPatients: opts.maxPatients, minPatients: opts.minPatients, patientsOnly });
+  const result = computeSplit(fixturesDir, fixtures, deriveCoverage && !patientsOnly, patientsOnly);
   memo.set(key, result);
   return result;
 }
@@ -133,12 +145,12 @@ interface PatientPlan {
   placement: Map<string, Placement>;
 }
 
-function computeSplit(fixturesDir: string, fixtures: FixturePatient[], deriveCoverage: boolean): SplitResult {
+function computeSplit(fixturesDir: string, fixtures: FixturePatient[], deriveCoverage: boolean, patientsOnly: boolean): SplitResult {
   // Fixture id (urn:uuid) -> resource type, over all bundles, to resolve references.
   const typeOf = new Map<string, string>();
   const plans: PatientPlan[] = [];
   for (const fixture of fixtures) {
-    const resources = [...fixture.resources];
+    const resources = patientsOnly ? [fixture.patient] : [...fixture.resources];
     if (deriveCoverage && !resources.some((r) => r.resourceType === 'Coverage')) {
       const cov = deriveCoverageResource(fixture);
       if (cov) resources.push(cov);
@@ -146,7 +158,7 @@ function computeSplit(fixturesDir: string, fixtures: FixturePatient[], deriveCov
     for (const r of resources) if (r.id) typeOf.set(r.id, r.resourceType);
     plans.push({
       fixture,
-      onlyMercy: hashUnit('only-mercy', fixture.patientId) < 0.1,
+      onlyMercy: hashUnit('only-mercy', fixture.patientId) < CROSS_HOSPITAL_RATES.onlyFirstHospital.rate,
       resources,
       placement: planPlacement(resources),
     });
@@ -178,6 +190,8 @@ function computeSplit(fixturesDir: string, fixtures: FixturePatient[], deriveCov
       ehrIds: plan.onlyMercy ? ['mercy'] : ['mercy', 'stjude'],
       ehrs: {},
       sharedItems: 0,
+      kind: fixture.relation?.kind ?? 'regular',
+      ...(fixture.relation && { of: fixture.relation.of }),
     };
     for (const ehr of truth.ehrIds) {
       const counts: Record<string, number> = {};
@@ -192,8 +206,16 @@ function computeSplit(fixturesDir: string, fixtures: FixturePatient[], deriveCov
         }
         const copy = rewriteResource(r, ehr, idMap[ehr], typeOf);
         if (copy.resourceType === 'Patient') {
-          const variant = applyPatientVariant(copy as Patient, ehr, fixture.patientId, mrn);
-          record = { patientId: copy.id!, mrn, hasSsn: variant.hasSsn, nickname: variant.nickname, movedAddress: variant.moved, counts };
+          const variations = applyPatientVariant(copy as Patient, ehr, fixture.patientId, mrn);
+          record = {
+            patientId: copy.id!,
+            mrn,
+            hasSsn: (copy as Patient).identifier?.some((i) => i.system === SSN_SYSTEM) ?? false,
+            nickname: variations.includes('nickname'),
+            movedAddress: variations.includes('moved'),
+            variations,
+            counts,
+          };
         }
         out[ehr].push(copy);
         totals[ehr][r.resourceType] = (totals[ehr][r.resourceType] ?? 0) + 1;
@@ -293,9 +315,11 @@ function uniqueMrn(ehr: EhrId, patientId: string, seen: Set<string>): string {
   }
 }
 
-/** Replaces the MRN, and in St. Jude applies the demographic differences. Mutates `p`. */
-function applyPatientVariant(p: Patient, ehr: EhrId, fixturePatientId: string, mrn: string): { hasSsn: boolean; nickname: boolean; moved: boolean } {
-  const dropSsn = ehr === 'stjude' && hashUnit('drop-ssn-6', fixturePatientId) < 1 / 3;
+/**
+ * Replaces the MRN and drops Synthea's cross-hospital id; in St. Jude, applies the
+ * demographic differences of `cross-hospital.ts`. Mutates `p`; returns the variations.
+ */
+function applyPatientVariant(p: Patient, ehr: EhrId, fixturePatientId: string, mrn: string): VariationKind[] {
   const identifiers: Identifier[] = [];
   for (const id of p.identifier ?? []) {
     if (id.system === SYNTHEA_ID_SYSTEM) continue; // a cross-hospital key no real EHR shares
@@ -303,40 +327,10 @@ function applyPatientVariant(p: Patient, ehr: EhrId, fixturePatientId: string, m
       identifiers.push({ ...id, system: EHR_INFO[ehr].mrnSystem, value: mrn });
       continue;
     }
-    if (id.system === SSN_SYSTEM && dropSsn) continue;
     identifiers.push(id);
   }
   p.identifier = identifiers;
-  const hasSsn = identifiers.some((i) => i.system === SSN_SYSTEM);
-  let nickname = false;
-  let moved = false;
-  if (ehr === 'stjude') {
-    const name = officialName(p);
-    const given = name?.given?.[0];
-    const alt = given ? alternateGivenName(given) : undefined;
-    // Only names with a known counterpart can vary, so those vary more often (~1 in 4 overall).
-    if (name && alt && hashUnit('nickname', fixturePatientId) < 0.6) {
-      name.given = [alt, ...(name.given ?? []).slice(1)];
-      nickname = true;
-    }
-    if (p.address?.length && hashUnit('moved', fixturePatientId) < 0.25) {
-      p.address = [movedAddress(p.address[0], fixturePatientId), ...p.address.slice(1)];
-      moved = true;
-    }
-  }
-  return { hasSsn, nickname, moved };
-}
-
-function officialName(p: Patient): HumanName | undefined {
-  return p.name?.find((n) => n.use === 'official') ?? p.name?.[0];
-}
-
-function movedAddress(old: Address, fixturePatientId: string): Address {
-  const candidates = MOVE_DESTINATIONS.filter((d) => d.city !== old.city);
-  const dest = candidates[Math.floor(hashUnit('move-city', fixturePatientId) * candidates.length)];
-  const street = dest.streets[Math.floor(hashUnit('move-street', fixturePatientId) * dest.streets.length)];
-  const number = 10 + Math.floor(hashUnit('move-number', fixturePatientId) * 890);
-  return { use: 'home', line: [`${number} ${street}`], city: dest.city, state: old.state, postalCode: dest.postalCode, country: old.country };
+  return ehr === 'stjude' ? applyCrossHospitalVariations(p, fixturePatientId) : [];
 }
 
 /** One Coverage from the patient's latest insured claim (Synthea keeps coverage inside EOBs). */

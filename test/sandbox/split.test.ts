@@ -3,6 +3,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadFixtures, resolveFixturesDir, shippedFixturesDir } from '../../sandbox/fixtures.js';
 import { EHR_INFO, SSN_SYSTEM, splitFixtures } from '../../sandbox/split.js';
+import { VARIATION_KINDS, type VariationKind } from '../../sandbox/cross-hospital.js';
+import { alternateGivenName, CROSS_HOSPITAL_RATES } from '../../sandbox/demographic-variants.js';
 import type { Patient } from '../../datasources/fhir/fhir-types.js';
 
 describe('fixtures', () => {
@@ -75,21 +77,18 @@ describe('split across the two EHRs (all fixtures)', () => {
     }
   });
 
-  it('keeps the SSN in mercy, drops it for about a third in St. Jude, and varies names and addresses', () => {
+  it('keeps the SSN in mercy, drops it for some in St. Jude, and varies names and addresses', () => {
     const both = split.truth.patients.filter((p) => p.ehrs.stjude);
-    expect(split.truth.patients.every((p) => p.ehrs.mercy!.hasSsn === !!p.ssn)).toBe(true);
-    const dropped = both.filter((p) => p.ssn && !p.ehrs.stjude!.hasSsn).length;
-    expect(dropped).toBeGreaterThan(0);
-    expect(dropped).toBeLessThanOrEqual(both.length / 2);
-    const nick = both.filter((p) => p.ehrs.stjude!.nickname);
-    expect(nick.length).toBeGreaterThan(0);
-    expect(both.some((p) => p.ehrs.stjude!.movedAddress)).toBe(true);
-    for (const t of nick) {
+    expect(split.truth.patients.every((p) => p.ehrs.mercy!.hasSsn === !!p.ssn && p.ehrs.mercy!.variations.length === 0)).toBe(true);
+    const dropped = both.filter((p) => p.ssn && !p.ehrs.stjude!.hasSsn);
+    expect(dropped.length).toBeGreaterThan(0);
+    expect(dropped.length).toBeLessThan(both.length);
+    expect(dropped.every((p) => p.ehrs.stjude!.variations.includes('ssn-missing'))).toBe(true);
+    expect(both.some((p) => p.ehrs.stjude!.movedAddress && p.ehrs.stjude!.variations.includes('moved'))).toBe(true);
+    for (const t of both.filter((p) => p.ehrs.stjude!.nickname)) {
       const m = patientsOf('mercy').find((p) => p.id === t.ehrs.mercy!.patientId)!;
       const s = patientsOf('stjude').find((p) => p.id === t.ehrs.stjude!.patientId)!;
       expect(s.name![0].given![0]).not.toBe(m.name![0].given![0]);
-      expect(s.name![0].family).toBe(m.name![0].family);
-      expect(s.birthDate).toBe(m.birthDate);
     }
     // Where St. Jude kept the SSN, it is the same value as in Mercy.
     for (const t of both.filter((p) => p.ehrs.stjude!.hasSsn)) {
@@ -127,3 +126,116 @@ describe('split across the two EHRs (all fixtures)', () => {
     expect(split.ehrs.mercy.resources.some((r) => r.resourceType === 'Coverage')).toBe(true);
   });
 });
+
+describe('cross-hospital variations on 1,000 people (St. Jude copy against Mercy copy)', () => {
+  const split = splitFixtures({ minPatients: 1000, patientsOnly: true });
+  const byId = (ehr: 'mercy' | 'stjude') => new Map(split.ehrs[ehr].resources.filter((r): r is Patient => r.resourceType === 'Patient').map((p) => [p.id!, p]));
+  const mercy = byId('mercy');
+  const stjude = byId('stjude');
+  const both = split.truth.patients.filter((t) => t.ehrs.stjude);
+  const pairs = both.map((t) => ({ t, m: mercy.get(t.ehrs.mercy!.patientId)!, s: stjude.get(t.ehrs.stjude!.patientId)!, v: t.ehrs.stjude!.variations }));
+  const official = (p: Patient) => p.name!.find((n) => n.use === 'official')!;
+  const phone = (p: Patient) => p.telecom?.find((t) => t.system === 'phone')?.value;
+  const age = (p: Patient) => 2025 - Number(p.birthDate!.slice(0, 4)) - (p.birthDate!.slice(5) > '01-01' ? 1 : 0);
+  const share = (kind: VariationKind, eligible: (x: (typeof pairs)[number]) => boolean) => {
+    const base = pairs.filter(eligible);
+    return base.filter((x) => x.v.includes(kind)).length / base.length;
+  };
+
+  it('holds 1,000 people, about 10% in Mercy only, with patients only', () => {
+    expect(split.truth.patients).toHaveLength(1000);
+    expect(1 - both.length / 1000).toBeGreaterThan(0.07);
+    expect(1 - both.length / 1000).toBeLessThan(0.13);
+    expect(split.ehrs.mercy.resources.every((r) => r.resourceType === 'Patient')).toBe(true);
+  });
+
+  it('applies every variation at its written rate, within a tolerance', () => {
+    const swappable = (p: Patient) => Number(p.birthDate!.slice(8)) <= 12 && p.birthDate!.slice(8) !== p.birthDate!.slice(5, 7);
+    const within = (x: number, rate: number, tolerance: number) => {
+      expect(x).toBeGreaterThan(rate - tolerance);
+      expect(x).toBeLessThan(rate + tolerance);
+    };
+    within(share('ssn-missing', (x) => !!x.t.ssn), 0.5, 0.05);
+    within(share('nickname', (x) => !!alternateGivenName(official(x.m).given![0]!)), 0.15, 0.05);
+    within(share('given-typo', () => true), 0.05, 0.025);
+    within(share('family-typo', () => true), 0.03, 0.02);
+    const women = (x: (typeof pairs)[number]) => x.m.gender === 'female' && age(x.m) >= 18;
+    within(share('married-name-maiden-kept', women) + share('married-name-maiden-dropped', women), 0.08, 0.04);
+    within(share('moved', () => true), 0.2, 0.035);
+    within(share('new-phone', (x) => x.v.includes('moved') && !x.v.includes('phone-missing')), 0.5, 0.15);
+    within(share('phone-missing', (x) => !!phone(x.m)), 0.1, 0.03);
+    within(share('day-month-swapped', () => true), 0.02, 0.012);
+    within(share('day-month-swapped', (x) => swappable(x.m)), CROSS_HOSPITAL_RATES.dayMonthSwapped.rate, 0.035);
+    within(share('birth-date-digit', () => true), 0.015, 0.01);
+    for (const kind of VARIATION_KINDS) expect(pairs.some((x) => x.v.includes(kind)), kind).toBe(true);
+    // Several fall on one record, as in real data.
+    expect(pairs.filter((x) => x.v.length >= 3).length).toBeGreaterThan(10);
+  });
+
+  it('records exactly the differences it made', () => {
+    for (const { m, s, v, t } of pairs) {
+      const changed = new Set<string>();
+      if (!!m.identifier!.find((i) => i.system === SSN_SYSTEM) !== !!s.identifier!.find((i) => i.system === SSN_SYSTEM)) changed.add('ssn');
+      if (official(m).given![0] !== official(s).given![0]) changed.add('given');
+      if (official(m).family !== official(s).family) changed.add('family');
+      const maiden = (p: Patient) => JSON.stringify(p.name!.filter((n) => n.use === 'maiden'));
+      if (maiden(m) !== maiden(s)) changed.add('maiden');
+      if (JSON.stringify(m.address) !== JSON.stringify(s.address)) changed.add('address');
+      if (phone(m) !== phone(s)) changed.add('phone');
+      if (m.birthDate !== s.birthDate) changed.add('birthDate');
+      const expected = new Set<string>();
+      const touches: Record<VariationKind, string[]> = {
+        'ssn-missing': ['ssn'],
+        nickname: ['given'],
+        'given-typo': ['given'],
+        'family-typo': ['family'],
+        'married-name-maiden-kept': ['family', 'maiden'],
+        'married-name-maiden-dropped': ['family'],
+        moved: ['address'],
+        'new-phone': ['phone'],
+        'phone-missing': ['phone'],
+        'day-month-swapped': ['birthDate'],
+        'birth-date-digit': ['birthDate'],
+      };
+      for (const k of v) for (const f of touches[k]) expected.add(f);
+      // A second marriage: the earlier maiden name goes with the earlier family name.
+      if (v.includes('married-name-maiden-dropped') && maiden(m) !== '[]') expected.add('maiden');
+      expect([...changed].sort(), `${t.fixturePatientId}: ${v.join(',')}`).toEqual([...expected].sort());
+      if (v.includes('married-name-maiden-kept')) expect(s.name!.find((n) => n.use === 'maiden')!.family).toBe(official(m).family);
+      if (v.includes('day-month-swapped') && !v.includes('birth-date-digit')) {
+        expect(s.birthDate).toBe(`${m.birthDate!.slice(0, 4)}-${m.birthDate!.slice(8)}-${m.birthDate!.slice(5, 7)}`);
+      }
+      if (v.includes('birth-date-digit') && !v.includes('day-month-swapped')) {
+        const diff = [...m.birthDate!].filter((c, i) => c !== s.birthDate![i]).length;
+        expect(diff).toBe(1);
+      }
+      if ((v.includes('given-typo') && !v.includes('nickname')) || v.includes('family-typo')) {
+        const [a, b] = v.includes('family-typo') && !v.some((k) => k.startsWith('married')) ? [official(m).family!, official(s).family!] : [official(m).given![0]!, official(s).given![0]!];
+        expect(editDistance(a.toLowerCase(), b.toLowerCase())).toBeLessThanOrEqual(2); // one slip (a transposition is two plain edits)
+      }
+    }
+  });
+
+  it('keeps twins, household members and look-alikes as separate people in both EHRs', () => {
+    const kinds = new Map<string, number>();
+    for (const t of split.truth.patients) kinds.set(t.kind, (kinds.get(t.kind) ?? 0) + 1);
+    expect([...kinds.keys()].sort()).toEqual(['household', 'lookalike', 'regular', 'twin']);
+    for (const t of split.truth.patients.filter((p) => p.kind !== 'regular')) {
+      const anchor = split.truth.patients.find((p) => p.fixturePatientId === t.of)!;
+      expect(anchor.kind).toBe('regular');
+      expect(t.ehrs.mercy!.patientId).not.toBe(anchor.ehrs.mercy!.patientId);
+      expect(t.ssn).not.toBe(anchor.ssn);
+    }
+    const twinsInBoth = split.truth.patients.filter((p) => p.kind === 'twin' && p.ehrs.stjude && split.truth.patients.find((a) => a.fixturePatientId === p.of)!.ehrs.stjude);
+    expect(twinsInBoth.length).toBeGreaterThan(0);
+  });
+});
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+  }
+  return d[a.length]![b.length]!;
+}
