@@ -58,9 +58,8 @@ for (const kind of testDatabaseKinds()) {
       expect(e.falseMerges).toBe(0); // twins, spouses and look-alikes stay apart
     });
 
-    // Issue 10's targets. Today's sync links by SSN only, so about half the people stay split:
-    // `it.fails` records that. Make it `it` when the new matcher lands.
-    it.fails('meets the targets: split <= 1%, no false merge, precision >= 0.99, recall >= 0.98', () => {
+    // Issue 10's targets.
+    it('meets the targets: split <= 1%, no false merge, precision >= 0.99, recall >= 0.98', () => {
       const e = result.evaluation;
       expect(e.splitRate).toBeLessThanOrEqual(0.01);
       expect(e.falseMerges).toBe(0);
