@@ -65,6 +65,20 @@ export function populationLinker(deps: PopulationLinkerDeps): PopulationLinker {
       const involved = [...new Set([...links.values()].map((l) => l.unifiedId))];
       const [rejected, members] = await Promise.all([index.possibleMatches.rejectedPairs(involved), index.linksForUnified(involved)]);
 
+      // Two rows of this batch joining one patient through different candidates would give it
+      // two records of this source: neither joins.
+      const joining = new Map<string, number>();
+      for (const v of verdicts) {
+        const own = unifiedOf(v.row);
+        for (const t of new Set(v.chosen.map((c) => unifiedOf(c.candidate)))) if (t && t !== own) joining.set(t, (joining.get(t) ?? 0) + 1);
+      }
+      for (const v of verdicts) {
+        const contested = v.chosen.filter((c) => (joining.get(unifiedOf(c.candidate) ?? '') ?? 0) > 1);
+        if (contested.length === 0) continue;
+        v.chosen = v.chosen.filter((c) => !contested.includes(c));
+        v.possible.push(...contested);
+      }
+
       const simple: LinkRequest[][] = [];
       const merging: { verdict: Verdict; targets: string[] }[] = [];
       const possibles: NewPossibleMatch[] = [];
