@@ -9,7 +9,7 @@ import type { ClinicalFilters } from './clinical-args.js';
 import type { ClinicalKind } from './clinical-kinds.js';
 import type { RequestContext } from './context.js';
 import type { Unprovenanced } from './fhir-mapping.js';
-import { paginate, type PageArgs } from './pagination.js';
+import { pageWindow, paginate, type PageArgs } from './pagination.js';
 import { pathOf } from './partial-errors.js';
 import type { PatientView } from './patient-view.js';
 
@@ -67,6 +67,7 @@ export async function loadClinicalConnection<T extends ClinicalItem>(
   args: PageArgs & ClinicalFilters,
   info: GraphQLResolveInfo,
 ): Promise<ConnectionShape<T>> {
+  pageWindow(args); // a bad `first` or `after` fails before any upstream call
   const params = searchParamsFor(kind as ClinicalKind<object>, args);
   const perRecord = await Promise.all(
     patient.records.map(async (record) => {
