@@ -92,7 +92,12 @@ export function parseConfig(raw: unknown, file = '(inline)', env: NodeJS.Process
   problems.push(...duplicateSourceIds(interpolated), ...productionWithoutAuth(interpolated));
   const result = configSchema.safeParse(interpolated);
   if (!result.success) {
-    for (const issue of result.error.issues) problems.push({ path: formatPath(issue.path), message: issue.message });
+    const noAuth = problems.some((p) => p.path === 'auth');
+    for (const issue of result.error.issues) {
+      const path = formatPath(issue.path);
+      // Without `auth` the dev default would be refused too: one problem says it.
+      if (!(noAuth && path === 'auth.mode')) problems.push({ path, message: issue.message });
+    }
   }
   if (problems.length > 0 || !result.success) throw new ConfigError(file, problems);
   return deepFreeze(result.data);
