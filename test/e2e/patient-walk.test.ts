@@ -35,9 +35,9 @@ for (const kind of testDatabaseKinds()) {
       const pages: number[] = [];
       let after: string | null = null;
       for (let i = 0; i < 20; i++) {
-        const res = await t.query(WALK, { first: 5, after }, 'billing');
+        const res: { errors?: unknown; data?: any } = await t.query(WALK, { first: 5, after }, 'billing');
         expect(res.errors).toBeUndefined();
-        const conn = res.data.searchPatients;
+        const conn: any = res.data.searchPatients;
         expect(conn.totalCount).toBe(unified.length);
         expect(conn.nodes.every((n: any) => typeof n.name?.family === 'string')).toBe(true);
         seen.push(...conn.nodes.map((n: any) => n.id));
