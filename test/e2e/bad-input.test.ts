@@ -283,6 +283,21 @@ describe('1,100 copies of one field', () => {
   });
 });
 
+describe('documents refused in validation', () => {
+  it('are audited: denied when a limit refused them, error otherwise, without the document', async () => {
+    const id = randomUUID();
+    await send({ query: `query($id: ID!) { patient(id: $id) { observations { nodes { components { code { coding { code } } } } } } }`, variables: { id } }, undefined, { 'x-request-id': 'audit-depth-0001' });
+    await send({ query: '{ sources { id ' }, undefined, { 'x-request-id': 'audit-syntax-0001' });
+    const [depth] = await auditRows({ requestId: 'audit-depth-0001' });
+    expect(depth).toMatchObject({ subject: 'dev-clinician', role: 'clinician', action: 'request', outcome: 'denied', patientIds: [], fieldGroups: [] });
+    expect(depth!.detail).toEqual({ errorCodes: ['GRAPHQL_VALIDATION_FAILED'], limits: ['depth'] });
+    const [syntax] = await auditRows({ requestId: 'audit-syntax-0001' });
+    expect(syntax).toMatchObject({ action: 'request', outcome: 'error' });
+    expect(syntax!.detail).toEqual({ errorCodes: ['GRAPHQL_PARSE_FAILED'] });
+    expect(JSON.stringify([depth, syntax])).not.toContain(id);
+  });
+});
+
 describe('requests refused before they run', () => {
   it('carry a code: subscriptions, a persisted query with a wrong hash, Fastify’s own 400, 413 and 415', async () => {
     const sub = await send({ query: 'subscription { x }' });
