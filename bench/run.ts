@@ -14,6 +14,7 @@ import { searchForPatients } from '../datasources/fhir/patient-batch.js';
 import { startSandbox, type Sandbox } from '../sandbox/index.js';
 import { startGateway, type Gateway } from '../server/app.js';
 import { mintDevToken } from '../server/auth.js';
+import { formatLimitsBench, runLimitsBench } from './limits.js';
 
 // `npm run bench`: the PRODUCT.md performance scenarios against the sandbox with a fixed
 // upstream latency, each beside its baseline in the same run, written to bench/RESULTS.md.
@@ -155,6 +156,24 @@ async function main() {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'cg-bench-'));
   const rows: Row[] = [];
   const notes: string[] = [];
+  // Document limits first, in a quiet process (no servers yet): pure CPU, ratios to a trivial query.
+  console.error('document limits...');
+  const limits = await runLimitsBench({ iterations: QUICK ? 200 : 2000 });
+  console.error(formatLimitsBench(limits));
+  const us = (x: number) => `${x.toFixed(0)} µs`;
+  rows.push({
+    target: 'document limits: field check, parse and validation of a large allowed query (no PRODUCT.md target)',
+    measured: `median ${us(limits.large.medianUs)} (${limits.large.fields} fields), ${limits.ratios.large.toFixed(1)}x the trivial query`,
+    baseline: `trivial query ${us(limits.trivial.medianUs)}`,
+    met: null,
+  });
+  rows.push({
+    target: '1,100 copies of one field refused before validation, costing less than a trivial query',
+    measured: `median ${us(limits.rejected.medianUs)}, ${limits.ratios.rejected.toFixed(2)}x the trivial query (unguarded it would cost ${us(limits.unguarded.medianUs)}, ${limits.ratios.unguarded.toFixed(0)}x)`,
+    baseline: `trivial query ${us(limits.trivial.medianUs)}`,
+    met: limits.ratios.rejected < 1,
+    gap: 'The field check lexes the whole document (up to limits.maxTokens tokens) so that the error can report the count. Plan: stop at the first field over the limit and report only that the limit was passed.',
+  });
   const { a, b, sources } = await upstreams();
   const cold = await gateway(sources, { defaultTtlSeconds: 0, staleWhileRevalidateSeconds: 0, staleIfErrorSeconds: 0 }, dir, 'cold');
   const warm = await gateway(sources, { defaultTtlSeconds: 3600 }, dir, 'warm');

@@ -131,6 +131,8 @@ const authSchema = z.discriminatedUnion('mode', [
       secret: z.string().min(32, 'must be at least 32 characters').optional(),
       issuer: z.string().default('chartgraph-dev'),
       audience: z.string().default('chartgraph'),
+      /** Longest lifetime a token may have (exp - iat, or exp - now without iat); longer-lived tokens are refused. */
+      maxTokenLifetimeSec: z.number().int().positive().default(3600),
     })
     .strict(),
   z
@@ -143,9 +145,14 @@ const authSchema = z.discriminatedUnion('mode', [
       algorithms: z.array(z.enum(['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256', 'PS384'])).min(1).default(['RS256']),
       clockToleranceSec: z.number().int().min(0).max(300).default(30),
       roleClaim: z.string().default('role'),
+      /** Longest lifetime a token may have (exp - iat, or exp - now without iat); longer-lived tokens are refused. */
+      maxTokenLifetimeSec: z.number().int().positive().default(3600),
     })
     .strict(),
 ]);
+
+/** Defaults of the document and argument limits (README "Security model"). */
+export const LIMIT_DEFAULTS = { maxFields: 500, maxDirectives: 50, maxStringLength: 256 } as const;
 
 export const configSchema = z
   .object({
@@ -187,7 +194,7 @@ export const configSchema = z
         staleIfErrorSeconds: 86_400,
         memoryMaxResources: 200_000,
       }),
-    auth: authSchema.default({ mode: 'dev', issuer: 'chartgraph-dev', audience: 'chartgraph' }),
+    auth: authSchema.default({ mode: 'dev', issuer: 'chartgraph-dev', audience: 'chartgraph', maxTokenLifetimeSec: 3600 }),
     identity: z
       .object({
         /** Identifier systems that name one person everywhere (deterministic links). */
@@ -224,19 +231,39 @@ export const configSchema = z
         maxCost: z.number().int().positive().default(1_000_000),
         /** Most lexical tokens in a document; the parser stops there. */
         maxTokens: z.number().int().positive().default(10_000),
+        /** Most field selections written in a document (counted on the text before validation, whose cost grows with them). */
+        maxFields: z.number().int().positive().default(LIMIT_DEFAULTS.maxFields),
+        /** Most directives in one operation. */
+        maxDirectives: z.number().int().min(0).default(LIMIT_DEFAULTS.maxDirectives),
+        /** Longest string (characters) any argument, input field or variable may hold; longer is BAD_USER_INPUT before any upstream call. */
+        maxStringLength: z.number().int().min(16).default(LIMIT_DEFAULTS.maxStringLength),
         /** Accept a JSON array of operations in one HTTP request. */
         batching: z.boolean().default(false),
-        /** Per-client (token subject) request rate limit; unset: none. With `redisUrl`, shared by every replica. */
+        /**
+         * Request rate limits; unset: none. `perMinute` counts per token subject, `perIpPerMinute`
+         * per client address before the token is checked (floods of bad tokens). With `redisUrl`,
+         * shared by every replica.
+         */
         rateLimit: z
           .object({
-            perMinute: z.number().int().positive(),
+            perMinute: z.number().int().positive().optional(),
+            perIpPerMinute: z.number().int().positive().optional(),
             redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
           })
           .strict()
+          .refine((r) => r.perMinute !== undefined || r.perIpPerMinute !== undefined, 'set perMinute, perIpPerMinute or both')
           .optional(),
       })
       .strict()
-      .default({ maxPatientsPerRequest: 1000, maxDepth: 12, maxAliases: 30, maxCost: 1_000_000, maxTokens: 10_000, batching: false }),
+      .default({
+        maxPatientsPerRequest: 1000,
+        maxDepth: 12,
+        maxAliases: 30,
+        maxCost: 1_000_000,
+        maxTokens: 10_000,
+        ...LIMIT_DEFAULTS,
+        batching: false,
+      }),
     security: z
       .object({
         /**
@@ -251,7 +278,13 @@ export const configSchema = z
       .array(z.discriminatedUnion('kind', [fhirSourceSchema, eligibilitySourceSchema]))
       .min(1, 'at least one source is needed'),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    // Dev tokens are signed with a secret on the local disk: whoever reads it can mint any role.
+    if (config.server.production && config.auth.mode === 'dev') {
+      ctx.addIssue({ code: 'custom', path: ['auth', 'mode'], message: 'auth.mode dev is refused with server.production: configure an OIDC issuer (auth.mode: oidc)' });
+    }
+  });
 
 export type ChartgraphConfig = z.infer<typeof configSchema>;
 export type SourceConfig = ChartgraphConfig['sources'][number];

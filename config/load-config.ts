@@ -78,14 +78,26 @@ function duplicateSourceIds(tree: unknown): ConfigProblem[] {
   return problems;
 }
 
+/** A production config must say how tokens are verified: the dev default does not apply there. */
+function productionWithoutAuth(tree: unknown): ConfigProblem[] {
+  const t = tree as { server?: { production?: unknown }; auth?: unknown } | null;
+  if (t?.server?.production !== true || t.auth !== undefined) return [];
+  return [{ path: 'auth', message: 'required with server.production: configure an OIDC issuer (auth.mode: oidc)' }];
+}
+
 /** Validates an already-parsed config tree; throws {@link ConfigError} listing every problem. */
 export function parseConfig(raw: unknown, file = '(inline)', env: NodeJS.ProcessEnv = process.env): ChartgraphConfig {
   const problems: ConfigProblem[] = [];
   const interpolated = interpolateEnv(raw ?? {}, env, [], problems);
-  problems.push(...duplicateSourceIds(interpolated));
+  problems.push(...duplicateSourceIds(interpolated), ...productionWithoutAuth(interpolated));
   const result = configSchema.safeParse(interpolated);
   if (!result.success) {
-    for (const issue of result.error.issues) problems.push({ path: formatPath(issue.path), message: issue.message });
+    const noAuth = problems.some((p) => p.path === 'auth');
+    for (const issue of result.error.issues) {
+      const path = formatPath(issue.path);
+      // Without `auth` the dev default would be refused too: one problem says it.
+      if (!(noAuth && path === 'auth.mode')) problems.push({ path, message: issue.message });
+    }
   }
   if (problems.length > 0 || !result.success) throw new ConfigError(file, problems);
   return deepFreeze(result.data);

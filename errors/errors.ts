@@ -10,6 +10,8 @@ export type ErrorCode =
   | 'UPSTREAM_TIMEOUT'
   | 'UPSTREAM_RATE_LIMITED'
   | 'RATE_LIMITED'
+  | 'BAD_REQUEST'
+  | 'GRAPHQL_VALIDATION_FAILED'
   | 'INTERNAL_SERVER_ERROR';
 
 /** Base of chartgraph's errors: a GraphQLError with a typed code. Anything else is masked. */
@@ -27,7 +29,10 @@ export class ChartgraphError extends GraphQLError {
 export class UnauthenticatedError extends ChartgraphError {
   constructor() {
     // Never say which check failed: that would help an attacker probe.
-    super('Authentication required: send a valid bearer token', 'UNAUTHENTICATED', { http: { status: 401 } });
+    // RFC 6750 §3: a 401 names the scheme the client should use.
+    super('Authentication required: send a valid bearer token', 'UNAUTHENTICATED', {
+      http: { status: 401, headers: new Map([['www-authenticate', 'Bearer realm="chartgraph"']]) },
+    });
   }
 }
 
@@ -45,6 +50,16 @@ export class RateLimitedError extends ChartgraphError {
       // Apollo turns this into the HTTP status and headers of the response, then drops it.
       http: { status: 429, headers: new Map([['retry-after', String(retryAfterSec)]]) },
     });
+  }
+}
+
+/**
+ * A request refused before it ran because of its shape or size (too many fields, a
+ * subscription over HTTP, ...): HTTP 400 with the limit that was hit.
+ */
+export class RequestRejectedError extends ChartgraphError {
+  constructor(message: string, code: 'GRAPHQL_VALIDATION_FAILED' | 'BAD_REQUEST', extensions: Record<string, unknown> = {}) {
+    super(message, code, { ...extensions, http: { status: 400 } });
   }
 }
 

@@ -51,7 +51,23 @@ export const patientPermissions = {
   ContactPoint: isAuthenticated,
 };
 
+/** The SSN's system as sources may write it: the FHIR URI, or the same OID as a URN. */
+const SSN_SYSTEMS = new Set([SSN_SYSTEM, 'urn:oid:2.16.840.1.113883.4.1']);
+
+/** Whether an identifier system names the US SSN, however it is cased or has a trailing slash. */
+export function isSsnSystem(system: string | null | undefined): boolean {
+  return !!system && SSN_SYSTEMS.has(system.trim().toLowerCase().replace(/\/+$/, ''));
+}
+
 /** Clinicians see identifiers except the SSN; billing and admins see the SSN too. */
 export function mayReadIdentifier(principal: Principal, system: string | null | undefined): boolean {
-  return system !== SSN_SYSTEM || principal.role === 'billing' || principal.role === 'admin';
+  return !isSsnSystem(system) || principal.role === 'billing' || principal.role === 'admin';
+}
+
+/**
+ * A role may look patients up only by identifier systems it may see: a lookup by SSN that
+ * answers with a name would tell a clinician whose SSN it is (an SSN oracle).
+ */
+export function mayLookUpByIdentifier(principal: Principal, system: string): boolean {
+  return mayReadIdentifier(principal, system);
 }

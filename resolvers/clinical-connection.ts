@@ -9,7 +9,7 @@ import type { ClinicalFilters } from './clinical-args.js';
 import type { ClinicalKind } from './clinical-kinds.js';
 import type { RequestContext } from './context.js';
 import type { Unprovenanced } from './fhir-mapping.js';
-import { paginate, type PageArgs } from './pagination.js';
+import { connectionFrom, pageWindow, type PageArgs } from './pagination.js';
 import { pathOf } from './partial-errors.js';
 import type { PatientView } from './patient-view.js';
 
@@ -67,6 +67,8 @@ export async function loadClinicalConnection<T extends ClinicalItem>(
   args: PageArgs & ClinicalFilters,
   info: GraphQLResolveInfo,
 ): Promise<ConnectionShape<T>> {
+  // A bad `first` or `after` fails here, before any upstream call.
+  const { start, first } = pageWindow(args);
   const params = searchParamsFor(kind as ClinicalKind<object>, args);
   const perRecord = await Promise.all(
     patient.records.map(async (record) => {
@@ -113,9 +115,10 @@ export async function loadClinicalConnection<T extends ClinicalItem>(
 
   const dated = all.map(({ item, provenance, id }) => ({ node: { ...item, id, provenance } as unknown as T, date: kind.date(item) ?? '' }));
   dated.sort((a, b) => (a.date === b.date ? (a.node.id < b.node.id ? -1 : 1) : a.date < b.date ? 1 : -1));
-  return paginate(
-    dated.map((d) => d.node),
-    args,
+  return connectionFrom(
+    dated.slice(start, start + first).map((d) => d.node),
+    start,
+    dated.length,
   );
 }
 

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { ChartgraphConfig } from '../config/config.schema.js';
 import type { AuditStore } from '../datasources/cache/audit-store.js';
 import type { PatientIndex } from '../datasources/cache/patient-index.js';
+import type { PatientWalk } from '../datasources/cache/patient-walk.js';
 import type { SearchCache } from '../datasources/cache/search-cache.js';
 import type { FhirClient } from '../datasources/fhir/fhir-client.js';
 import type { Patient } from '../datasources/fhir/fhir-types.js';
@@ -22,6 +23,8 @@ export interface GatewayServices {
   /** One client per FHIR source, in config order. */
   clients: ReadonlyMap<string, FhirClient>;
   index: PatientIndex;
+  /** Keyset pages over every unified patient (`searchPatients` without criteria). */
+  patientWalk?: PatientWalk;
   searchCache?: SearchCache;
   health: SourceHealth;
   logger: Logger;

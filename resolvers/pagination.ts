@@ -22,16 +22,25 @@ function encodeCursor(offset: number): string {
 
 function decodeCursor(cursor: string): number {
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  const offset = text.startsWith(CURSOR_PREFIX) ? Number(text.slice(CURSOR_PREFIX.length)) : NaN;
-  if (!Number.isInteger(offset) || offset < 0) throw new BadUserInputError('`after` is not a cursor this API gave out', { argument: 'after' });
+  const digits = text.startsWith(CURSOR_PREFIX) ? text.slice(CURSOR_PREFIX.length) : '';
+  // Only what encodeCursor writes: plain decimal digits (no `1e3`, ` 1`, `01`), and the
+  // cursor in its canonical encoding (base64url decoding skips characters it does not know).
+  const offset = /^(0|[1-9]\d{0,8})$/.test(digits) ? Number(digits) : NaN;
+  if (!Number.isInteger(offset) || encodeCursor(offset) !== cursor) {
+    throw new BadUserInputError('`after` is not a cursor this API gave out', { argument: 'after' });
+  }
   return offset;
 }
 
-/** Which slice of an ordered list a page asks for: validated `first`, and the start after `after`. */
-export function pageWindow(args: PageArgs): { start: number; first: number } {
-  const first = args.first ?? DEFAULT_PAGE_SIZE;
-  if (first < 0 || first > MAX_PAGE_SIZE) {
-    throw new BadUserInputError(`\`first\` must be between 0 and ${MAX_PAGE_SIZE}`, { argument: 'first' });
+/**
+ * Which slice of an ordered list a page asks for: validated `first` (at most `max`), and
+ * the start after `after`. Resolvers call it before any upstream work, so a bad page
+ * argument costs nothing.
+ */
+export function pageWindow(args: PageArgs, max = MAX_PAGE_SIZE): { start: number; first: number } {
+  const first = args.first ?? Math.min(DEFAULT_PAGE_SIZE, max);
+  if (first < 0 || first > max) {
+    throw new BadUserInputError(`\`first\` must be between 0 and ${max}`, { argument: 'first' });
   }
   return { start: args.after ? decodeCursor(args.after) + 1 : 0, first };
 }

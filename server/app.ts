@@ -7,14 +7,16 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ChartgraphConfig } from '../config/config.schema.js';
 import { createRequestContext, type RequestContext } from '../resolvers/context.js';
-import { RateLimitedError } from '../errors/errors.js';
+import { ChartgraphError, RateLimitedError, UnauthenticatedError } from '../errors/errors.js';
+import { newAuditRecord } from '../datasources/cache/audit-store.js';
 import { ROLES } from '../permissions/roles.js';
 import { createAuthenticator, mintDevToken } from './auth.js';
 import { createGraphiql, graphiqlEnabled } from './graphiql.js';
 import { createMetrics } from './metrics.js';
 import { ExplainCollector, currentExplainCollector, explainPlugin, runWithExplainCollector } from './plugins/explain.js';
-import { auditPlugin } from './plugins/audit.js';
-import { limitsPlugin, maxAliasesRule, maxDepthRule } from './plugins/limits.js';
+import { auditPlugin, purposeOfUse, PURPOSE_OF_USE_HEADER } from './plugins/audit.js';
+import { checkDocumentSize } from './plugins/document-size.js';
+import { armorProtection, limitsPlugin, noSubscriptionOverHttpRule } from './plugins/limits.js';
 import { createFormatError, responseErrorsPlugin } from './plugins/response-errors.js';
 import { createRateLimiter } from './rate-limit.js';
 import { buildGatewaySchema } from './schema.js';
@@ -45,6 +47,15 @@ export interface Gateway {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
+/** The largest request body accepted (HTTP 413 beyond). */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+/** What the demo page says when it leaves the admin token out. */
+export const ADMIN_TOKEN_NOTICE = 'The admin dev token is offered only when the gateway listens on loopback (server.host 127.0.0.1, ::1 or localhost).';
+
+/** Whether a listen address is reachable only from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
 
 /** Starts the gateway: cache database, upstream clients, Apollo on Fastify at `/graphql`. */
 export async function startGateway(config: ChartgraphConfig, opts: GatewayOptions): Promise<Gateway> {
@@ -63,18 +74,17 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
     },
   });
   const authenticator = createAuthenticator(config.auth, { secretFile: opts.devSecretFile });
+  // (`server.production` with `auth.mode: dev` is refused when the config is read.)
   const production = config.server.production;
-  if (production && config.auth.mode === 'dev') {
-    // Dev tokens are signed with a local secret: anyone who can read it can mint any role.
-    logger.warn('server.production is on with auth.mode dev: configure an OIDC issuer before serving real patient data');
-  }
   const rateLimiter = createRateLimiter(config.limits.rateLimit, logger);
   const security = !opts.withoutSecurity;
+  const introspection = config.server.introspection ?? !production;
+  const armor = armorProtection(config.limits, { hideSuggestions: !introspection });
 
   const fastify = Fastify({
     // No Fastify logger: request URLs can carry query text with identifiers, so the
     // onResponse hook below logs its own patient-free line instead.
-    bodyLimit: 1024 * 1024,
+    bodyLimit: BODY_LIMIT_BYTES,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -83,11 +93,11 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
 
   const apollo = new ApolloServer<RequestContext>({
     schema: await buildGatewaySchema({ security }),
-    introspection: config.server.introspection ?? !production,
+    introspection,
     // A JSON array of operations multiplies every per-request limit; off unless configured.
     allowBatchedHttpRequests: config.limits.batching,
     parseOptions: { maxTokens: config.limits.maxTokens },
-    validationRules: [maxDepthRule(config.limits.maxDepth), maxAliasesRule(config.limits.maxAliases)],
+    validationRules: [...armor.validationRules, noSubscriptionOverHttpRule],
     includeStacktraceInErrorResponses: false,
     formatError: createFormatError(logger),
     plugins: [
@@ -98,6 +108,7 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
       ApolloServerPluginCacheControlDisabled(),
       metrics.plugin(),
       explainPlugin(),
+      ...armor.plugins,
       limitsPlugin(config.limits),
       ...(security ? [auditPlugin(services.auditWriter)] : []),
     ],
@@ -127,10 +138,45 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
 
   const graphql = fastifyApolloHandler(apollo, {
     context: async (request) => {
-      const principal = await authenticator.verify(request.headers.authorization);
-      if (rateLimiter) {
-        const decision = await rateLimiter.consume(`sub:${principal.sub}`);
+      const limits = config.limits;
+      // Per address before the token is checked: a flood of bad tokens costs a counter, not a signature check each.
+      if (rateLimiter && limits.rateLimit?.perIpPerMinute) {
+        const decision = await rateLimiter.consume(`ip:${request.ip}`, limits.rateLimit.perIpPerMinute);
         if (!decision.allowed) throw new RateLimitedError(decision.retryAfterSec);
+      }
+      const refused = (principal: { sub: string; role: string } | null, err: ChartgraphError) => {
+        if (!security) return;
+        services.auditWriter.record(
+          newAuditRecord({
+            at: new Date(),
+            requestId: String(request.id),
+            subject: principal?.sub ?? 'anonymous',
+            role: principal?.role ?? 'none',
+            purposeOfUse: purposeOfUse(request.headers[PURPOSE_OF_USE_HEADER] as string | undefined),
+            action: principal ? 'request' : 'authenticate',
+            patientIds: [],
+            fieldGroups: [],
+            outcome: 'denied',
+            detail: { errorCodes: [err.code], ...(typeof err.extensions.limit === 'string' && { limit: err.extensions.limit }), ip: request.ip },
+          }),
+        );
+      };
+      const principal = await authenticator.verify(request.headers.authorization).catch((err: unknown) => {
+        if (err instanceof UnauthenticatedError) refused(null, err);
+        throw err;
+      });
+      if (rateLimiter && limits.rateLimit?.perMinute) {
+        const decision = await rateLimiter.consume(`sub:${principal.sub}`, limits.rateLimit.perMinute);
+        if (!decision.allowed) throw new RateLimitedError(decision.retryAfterSec);
+      }
+      // Field and token counts before Apollo parses and validates: validation time grows
+      // faster than the document, so an oversized one is refused on its text.
+      try {
+        const body = request.body as unknown;
+        for (const op of Array.isArray(body) ? body : [body]) checkDocumentSize((op as { query?: unknown } | null)?.query, limits);
+      } catch (err) {
+        if (err instanceof ChartgraphError) refused(principal, err);
+        throw err;
       }
       const explain = currentExplainCollector();
       const ctx = createRequestContext(services, {
@@ -144,13 +190,17 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
       return ctx;
     },
   });
+  // Anyone who can open the page can use its tokens: the admin one only for this machine.
+  const loopback = isLoopbackHost(config.server.host);
+  const pageRoles = ROLES.filter((role) => role !== 'admin' || loopback);
   const graphiql = graphiqlEnabled(config)
     ? await createGraphiql({
         logger,
         devTokens:
           opts.graphiqlDevTokens && config.auth.mode === 'dev'
-            ? () => Promise.all(ROLES.map(async (role) => ({ role, token: await mintDevToken(config.auth, { role }, opts.devSecretFile) })))
+            ? () => Promise.all(pageRoles.map(async (role) => ({ role, token: await mintDevToken(config.auth, { role }, opts.devSecretFile) })))
             : undefined,
+        notice: opts.graphiqlDevTokens && config.auth.mode === 'dev' && !loopback ? ADMIN_TOKEN_NOTICE : undefined,
       })
     : undefined;
   graphiql?.register(fastify);
@@ -162,6 +212,17 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
       // Each request's upstream calls reach its explain collector through this async scope.
       return runWithExplainCollector(new ExplainCollector(), () => graphql.call(fastify, request, reply));
     },
+  });
+  // Fastify's own refusals (malformed JSON, body over the limit, unknown content type) in
+  // the GraphQL error shape, with a code, like every other refusal.
+  fastify.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) logger.error({ requestId: request.id, err: { type: error.code ?? 'Error' } }, 'unexpected error in an HTTP request');
+    const message =
+      status === 413 ? `Request body is larger than ${BODY_LIMIT_BYTES} bytes` : status === 415 ? 'Unsupported content type: send application/json' : status === 500 ? 'Internal server error' : 'Malformed request body';
+    return reply.code(status).send({
+      errors: [{ message, extensions: { code: status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST', ...(status === 413 && { limit: 'bodyBytes', max: BODY_LIMIT_BYTES }) } }],
+    });
   });
   fastify.addHook('onResponse', async (request, reply) => {
     logger.info(

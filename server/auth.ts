@@ -18,6 +18,8 @@ export const DEV_SECRET_FILE = '.chartgraph/dev-secret';
 export const DEFAULT_DEV_SCOPES = ['user/*.rs'];
 
 const DEV_CLOCK_TOLERANCE_SEC = 30;
+/** The most characters of a token's `sub` that are kept (audit events, rate-limit keys). */
+export const MAX_SUBJECT_LENGTH = 128;
 const VERIFIED_TOKEN_TTL_MS = 60_000;
 
 /** The dev-mode HS256 key: the config's secret, or one generated once and kept on disk. */
@@ -32,9 +34,11 @@ export interface DevTokenOptions {
   ttlSeconds?: number;
 }
 
-/** Mints a token that the same config's dev mode accepts (`chartgraph token`). */
+/** Mints a token that the same config's dev mode accepts (`chartgraph token`); it lives `auth.maxTokenLifetimeSec` unless told less. */
 export async function mintDevToken(auth: AuthConfig, options: DevTokenOptions, secretFile?: string): Promise<string> {
   if (auth.mode !== 'dev') throw new Error('dev tokens need `auth.mode: dev`; with oidc, get tokens from your identity provider');
+  const ttl = options.ttlSeconds ?? auth.maxTokenLifetimeSec;
+  if (ttl > auth.maxTokenLifetimeSec) throw new Error(`a token may live at most ${auth.maxTokenLifetimeSec} s (auth.maxTokenLifetimeSec)`);
   return new SignJWT({ role: options.role, scope: (options.scopes ?? DEFAULT_DEV_SCOPES).join(' ') })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(options.sub ?? `dev-${options.role}`)
@@ -43,7 +47,7 @@ export async function mintDevToken(auth: AuthConfig, options: DevTokenOptions, s
     .setIssuedAt()
     .setNotBefore('0s')
     .setJti(randomUUID())
-    .setExpirationTime(`${options.ttlSeconds ?? 12 * 3600}s`)
+    .setExpirationTime(`${ttl}s`)
     .sign(devSigningKey(auth, secretFile));
 }
 
@@ -53,13 +57,35 @@ function claimAt(payload: JWTPayload, path: string): unknown {
   return path.split('.').reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), payload);
 }
 
+/**
+ * The subject as stored in audit events and used as a rate-limit key: control and
+ * formatting characters (newlines, bidi overrides, zero-width) removed, at most
+ * {@link MAX_SUBJECT_LENGTH} characters. Null when nothing is left.
+ */
+export function normalizeSubject(sub: string): string | null {
+  const clean = sub.replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, '').trim().slice(0, MAX_SUBJECT_LENGTH);
+  return clean || null;
+}
+
 function principalFrom(payload: JWTPayload, roleClaim: string): Principal | null {
   const raw = claimAt(payload, roleClaim);
   const role = (Array.isArray(raw) ? raw : [raw]).find(isRole);
-  if (!role || typeof payload.sub !== 'string') return null;
+  const sub = typeof payload.sub === 'string' ? normalizeSubject(payload.sub) : null;
+  if (!role || !sub) return null;
   const scopeClaim = payload.scope ?? payload.scp;
   const scopes = Array.isArray(scopeClaim) ? scopeClaim.map(String) : typeof scopeClaim === 'string' ? scopeClaim.split(' ').filter(Boolean) : [];
-  return { sub: payload.sub, role, scopes };
+  return { sub, role, scopes };
+}
+
+/**
+ * A token may not live longer than `maxSec`: neither `exp - iat` nor what is left of it
+ * (`exp - now`, beyond the clock tolerance; this also catches an `iat` in the future). A
+ * leaked long-lived token would otherwise stay good for years.
+ */
+function withinLifetime(payload: JWTPayload, maxSec: number, toleranceSec: number): boolean {
+  const exp = payload.exp ?? Infinity;
+  if (typeof payload.iat === 'number' && exp - payload.iat > maxSec) return false;
+  return exp - Date.now() / 1000 <= maxSec + toleranceSec;
 }
 
 function withExpiry(principal: Principal | null, payload: JWTPayload): { principal: Principal; expiresAt: number } | null {
@@ -94,6 +120,7 @@ export function createAuthenticator(auth: AuthConfig, opts: { secretFile?: strin
         clockTolerance: DEV_CLOCK_TOLERANCE_SEC,
         requiredClaims: ['exp', 'sub'],
       });
+      if (!withinLifetime(payload, auth.maxTokenLifetimeSec, DEV_CLOCK_TOLERANCE_SEC)) return null;
       return withExpiry(principalFrom(payload, 'role'), payload);
     };
   } else {
@@ -113,6 +140,7 @@ export function createAuthenticator(auth: AuthConfig, opts: { secretFile?: strin
         clockTolerance: auth.clockToleranceSec,
         requiredClaims: ['exp', 'sub'],
       });
+      if (!withinLifetime(payload, auth.maxTokenLifetimeSec, auth.clockToleranceSec)) return null;
       return withExpiry(principalFrom(payload, auth.roleClaim), payload);
     };
   }
@@ -123,7 +151,8 @@ export function createAuthenticator(auth: AuthConfig, opts: { secretFile?: strin
   const verified = new LRUCache<string, { principal: Principal; exp: number }>({ max: 10_000, ttl: VERIFIED_TOKEN_TTL_MS });
   return {
     async verify(authorization) {
-      const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/.exec(authorization?.trim() ?? '');
+      // RFC 7235 §2.1: the scheme name is case-insensitive.
+      const match = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/i.exec(authorization?.trim() ?? '');
       if (!match) throw new UnauthenticatedError();
       const token = match[1]!;
       const known = verified.get(token);

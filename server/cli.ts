@@ -82,7 +82,7 @@ program
       () => gateway.close(),
       () => sandbox.close(),
     );
-    const lines = [`\nchartgraph demo: ${gateway.url}/graphql`, `sandbox EHRs: ${sandbox.ehrs.map((e) => `${e.id} ${e.baseUrl}`).join(', ')}`, '\nDev tokens (12 h):'];
+    const lines = [`\nchartgraph demo: ${gateway.url}/graphql`, `sandbox EHRs: ${sandbox.ehrs.map((e) => `${e.id} ${e.baseUrl}`).join(', ')}`, `\nDev tokens (${Math.round(config.auth.maxTokenLifetimeSec / 60)} min, auth.maxTokenLifetimeSec):`];
     for (const role of ROLES) lines.push(`  ${role.padEnd(17)} ${await mintDevToken(config.auth, { role })}`);
     const example = sandbox.truth.patients.find((p) => p.ehrs.mercy && p.ehrs.stjude)?.ehrs.mercy?.mrn;
     lines.push(`\nOpen ${gateway.url}/graphql in a browser (GraphiQL), paste a token, or try:`);
@@ -131,7 +131,13 @@ program
   })
   .action(async (opts: { role: Role; scopes?: string[]; sub?: string; ttl?: number }) => {
     const config = readConfig(program.opts().config);
-    console.log(await mintDevToken(config.auth, { role: opts.role, scopes: opts.scopes, sub: opts.sub, ttlSeconds: opts.ttl }));
+    try {
+      console.log(await mintDevToken(config.auth, { role: opts.role, scopes: opts.scopes, sub: opts.sub, ttlSeconds: opts.ttl }));
+    } catch (err) {
+      // A lifetime over the config's maximum, or a config without dev mode: say so, no stack.
+      console.error(`chartgraph token: ${(err as Error).message}`);
+      process.exitCode = 2;
+    }
   });
 
 program

@@ -42,6 +42,8 @@ export interface GraphiqlOptions {
    * `auth.mode: dev` (the demo does): anyone who can load the page can use them.
    */
   devTokens?: () => Promise<GraphiqlDevToken[]>;
+  /** A line the page shows beside the token picker (why a token is missing). */
+  notice?: string;
 }
 
 /** The GraphiQL page of one gateway. */
@@ -125,7 +127,7 @@ export async function createGraphiql(opts: GraphiqlOptions): Promise<Graphiql> {
         return 'GraphiQL is not built: run `npm run build`.\n';
       }
       const devTokens = (await opts.devTokens?.()) ?? [];
-      const settings = { endpoint: '/graphql', tabs, devTokens, defaultRole: devTokens[0]?.role };
+      const settings = { endpoint: '/graphql', tabs, devTokens, defaultRole: devTokens[0]?.role, ...(opts.notice && { notice: opts.notice }) };
       reply
         .type('text/html; charset=utf-8')
         .header('content-security-policy', GRAPHIQL_CSP)

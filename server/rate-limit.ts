@@ -12,7 +12,8 @@ export interface RateDecision {
 
 /** Counts requests per client key in one-minute windows. */
 export interface RateLimiter {
-  consume(key: string): Promise<RateDecision>;
+  /** Counts one request of `key`; `limit` overrides the limiter's per-minute allowance for this key. */
+  consume(key: string, limit?: number): Promise<RateDecision>;
   close(): Promise<void>;
 }
 
@@ -35,7 +36,7 @@ export class MemoryRateLimiter implements RateLimiter {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async consume(key: string): Promise<RateDecision> {
+  async consume(key: string, limit = this.perMinute): Promise<RateDecision> {
     const now = this.now();
     const window = Math.floor(now / WINDOW_MS);
     let entry = this.counts.get(key);
@@ -46,7 +47,7 @@ export class MemoryRateLimiter implements RateLimiter {
       this.counts.set(key, entry);
     }
     entry.count += 1;
-    return decide(entry.count, this.perMinute, now);
+    return decide(entry.count, limit, now);
   }
 
   async close(): Promise<void> {
@@ -73,17 +74,17 @@ export class RedisRateLimiter implements RateLimiter {
     this.redis.on('error', (err: Error) => opts.logger?.warn({ err: err.message }, 'rate limiter: redis error'));
   }
 
-  async consume(key: string): Promise<RateDecision> {
+  async consume(key: string, limit = this.perMinute): Promise<RateDecision> {
     const now = (this.opts.now ?? Date.now)();
     const window = Math.floor(now / WINDOW_MS);
     const redisKey = `${this.opts.keyPrefix ?? 'chartgraph:ratelimit:'}${key}:${window}`;
     try {
       const result = await this.redis.multi().incr(redisKey).pexpire(redisKey, WINDOW_MS + 5_000).exec();
       const count = Number(result?.[0]?.[1] ?? 0);
-      return decide(count, this.perMinute, now);
+      return decide(count, limit, now);
     } catch (err) {
       this.opts.logger?.warn({ err: (err as Error).message }, 'rate limiter: redis unavailable, request let through');
-      return { allowed: true, remaining: this.perMinute, retryAfterSec: 0 };
+      return { allowed: true, remaining: limit, retryAfterSec: 0 };
     }
   }
 
@@ -92,8 +93,12 @@ export class RedisRateLimiter implements RateLimiter {
   }
 }
 
-/** The limiter the config asks for, or null when `limits.rateLimit` is unset. */
-export function createRateLimiter(config: { perMinute: number; redisUrl?: string } | undefined, logger?: Logger): RateLimiter | null {
-  if (!config) return null;
-  return config.redisUrl ? new RedisRateLimiter(config.redisUrl, config.perMinute, { logger }) : new MemoryRateLimiter(config.perMinute);
+/** The limiter the config asks for (one store for the per-subject and per-address counts), or null when `limits.rateLimit` is unset. */
+export function createRateLimiter(
+  config: { perMinute?: number; perIpPerMinute?: number; redisUrl?: string } | undefined,
+  logger?: Logger,
+): RateLimiter | null {
+  const perMinute = config?.perMinute ?? config?.perIpPerMinute;
+  if (!config || perMinute === undefined) return null;
+  return config.redisUrl ? new RedisRateLimiter(config.redisUrl, perMinute, { logger }) : new MemoryRateLimiter(perMinute);
 }

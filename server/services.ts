@@ -4,6 +4,7 @@ import { AuditStore } from '../datasources/cache/audit-store.js';
 import { BufferedAuditWriter } from '../datasources/cache/audit-writer.js';
 import { openDatabase, type Database } from '../datasources/cache/database.js';
 import { PatientIndex } from '../datasources/cache/patient-index.js';
+import { PatientWalk } from '../datasources/cache/patient-walk.js';
 import { TieredSearchCache } from '../datasources/cache/memory-search-cache.js';
 import { PrismaSearchCache } from '../datasources/cache/prisma-search-cache.js';
 import type { SearchCache } from '../datasources/cache/search-cache.js';
@@ -65,6 +66,7 @@ export async function createGatewayServices(config: ChartgraphConfig, opts: Serv
     config,
     clients,
     index: new PatientIndex(database.prisma, { linkCacheMs: config.identity.linkCacheSeconds * 1000 }),
+    patientWalk: new PatientWalk(database.prisma),
     searchCache: withMemoryTier(
       new PrismaSearchCache(database.prisma, { ttlSeconds: config.cache.ttlSeconds, defaultTtlSeconds: config.cache.defaultTtlSeconds }),
       config.cache.memoryMaxResources,

@@ -56,6 +56,7 @@ function TokenBox({ token, onChange }) {
         </select>
       )}
       <span className="cg-hint">or set an Authorization header below</span>
+      {typeof settings.notice === 'string' && <span className="cg-hint cg-notice">{settings.notice}</span>}
     </form>
   );
 }

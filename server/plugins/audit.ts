@@ -13,6 +13,29 @@ export function purposeOfUse(raw: string | undefined | null): string | null {
   return PURPOSE.test(raw.trim()) ? raw.trim() : 'INVALID';
 }
 
+/** The audit event of a request refused before execution: `denied` when a limit refused it, else `error`. */
+function rejectedRequest(
+  ctx: RequestContext,
+  request: { http?: { headers: { get(name: string): string | undefined | null } } },
+  operationName: string | null | undefined,
+  errors: readonly { extensions?: Record<string, unknown> }[],
+): AuditRecord {
+  const codes = [...new Set(errors.map((e) => String(e.extensions?.code ?? 'UNKNOWN')))].sort();
+  const limits = [...new Set(errors.map((e) => e.extensions?.limit).filter((l): l is string => typeof l === 'string'))].sort();
+  return newAuditRecord({
+    at: new Date(),
+    requestId: ctx.requestId,
+    subject: ctx.principal.sub,
+    role: ctx.principal.role,
+    purposeOfUse: purposeOfUse(request.http?.headers.get(PURPOSE_OF_USE_HEADER)),
+    action: 'request',
+    patientIds: [],
+    fieldGroups: [],
+    outcome: limits.length > 0 ? 'denied' : 'error',
+    detail: { ...(operationName && { operationName }), errorCodes: codes, ...(limits.length > 0 && { limits }) },
+  });
+}
+
 /**
  * Apollo plugin: when a request touched patient data (its audit trail says so), one audit
  * event is handed to `writer` as the response goes out. `record` only queues, so the
@@ -24,8 +47,14 @@ export function auditPlugin(writer: { record(event: AuditRecord): void }): Apoll
       return {
         async willSendResponse({ contextValue, response, request, operationName }) {
           const trail = contextValue.audit;
-          if (!trail?.touchesPatients || !contextValue.principal) return;
+          if (!trail || !contextValue.principal) return;
           const single = response.body.kind === 'single' ? response.body.singleResult : undefined;
+          if (!trail.touchesPatients) {
+            // Refused before it ran (parse, validation, limits, bad variables): audited too,
+            // with codes and limits only; the document itself may quote patient data.
+            if (single && single.data === undefined && single.errors?.length) writer.record(rejectedRequest(contextValue, request, operationName, single.errors));
+            return;
+          }
           // Partial errors may not be merged into the response yet (plugin order): count them too.
           const errors = [...(single?.errors ?? []), ...(contextValue.partialErrors?.list ?? [])];
           const codes = [...new Set(errors.map((e) => String(e.extensions?.code ?? 'UNKNOWN')))].sort();

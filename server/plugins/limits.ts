@@ -1,12 +1,13 @@
 import type { ApolloServerPlugin } from '@apollo/server';
+import { ApolloArmor } from '@escape.tech/graphql-armor';
 import {
+  BREAK,
   getNamedType,
   getNullableType,
   GraphQLError,
   isListType,
   isObjectType,
   Kind,
-  type ASTVisitor,
   type DocumentNode,
   type FragmentDefinitionNode,
   type GraphQLObjectType,
@@ -14,16 +15,17 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
   type ValidationContext,
+  type ValidationRule,
   type ValueNode,
+  visit,
 } from 'graphql';
 import { BadUserInputError } from '../../errors/errors.js';
 
 /** Limits on the shape of operations (config `limits`). */
 export interface OperationLimits {
-  maxDepth: number;
-  maxAliases: number;
   maxCost: number;
   maxPatientsPerRequest: number;
+  maxStringLength: number;
 }
 
 /** Page size a connection gets when the query gives no `first` (resolvers/pagination.ts). */
@@ -36,62 +38,117 @@ function tooComplex(message: string, limit: string, max: number, actual: number,
   });
 }
 
-/** Deepest field nesting below `set`, fragments followed; introspection fields are not counted. */
-function depthOf(set: SelectionSetNode | undefined, fragments: Map<string, FragmentDefinitionNode>, seen: Set<string>): number {
-  let max = 0;
-  for (const s of set?.selections ?? []) {
-    if (s.kind === Kind.FIELD) {
-      if (s.name.value.startsWith('__')) continue;
-      max = Math.max(max, 1 + depthOf(s.selectionSet, fragments, seen));
-    } else if (s.kind === Kind.INLINE_FRAGMENT) {
-      max = Math.max(max, depthOf(s.selectionSet, fragments, seen));
-    } else if (!seen.has(s.name.value)) {
-      // A cycle is reported by graphql's own NoFragmentCycles rule; here it just stops.
-      seen.add(s.name.value);
-      max = Math.max(max, depthOf(fragments.get(s.name.value)?.selectionSet, fragments, seen));
-      seen.delete(s.name.value);
-    }
-  }
-  return max;
-}
-
-/** Aliases below `set`, counted once per use of a fragment (ten spreads of a fragment with ten aliases are a hundred). */
-function aliasesOf(set: SelectionSetNode | undefined, fragments: Map<string, FragmentDefinitionNode>, seen: Set<string>): number {
-  let n = 0;
-  for (const s of set?.selections ?? []) {
-    if (s.kind === Kind.FIELD) n += (s.alias ? 1 : 0) + aliasesOf(s.selectionSet, fragments, seen);
-    else if (s.kind === Kind.INLINE_FRAGMENT) n += aliasesOf(s.selectionSet, fragments, seen);
-    else if (!seen.has(s.name.value)) {
-      seen.add(s.name.value);
-      n += aliasesOf(fragments.get(s.name.value)?.selectionSet, fragments, seen);
-      seen.delete(s.name.value);
-    }
-  }
-  return n;
-}
-
 function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode> {
   return new Map(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
 }
 
-/** Validation rule: no operation nests fields deeper than `max` (introspection excepted). */
-export function maxDepthRule(max: number) {
-  return (context: ValidationContext): ASTVisitor => ({
-    OperationDefinition(node) {
-      const depth = depthOf(node.selectionSet, fragmentsOf(context.getDocument()), new Set());
-      if (depth > max) context.reportError(tooComplex(`Operation is too deep: ${depth} levels, at most ${max} allowed`, 'depth', max, depth, node));
-    },
-  });
+/** What graphql-armor's rules get from `limits`. */
+export interface ArmorLimits {
+  maxDepth: number;
+  maxAliases: number;
+  maxDirectives: number;
 }
 
-/** Validation rule: no operation uses more than `max` aliases. */
-export function maxAliasesRule(max: number) {
-  return (context: ValidationContext): ASTVisitor => ({
-    OperationDefinition(node) {
-      const count = aliasesOf(node.selectionSet, fragmentsOf(context.getDocument()), new Set());
-      if (count > max) context.reportError(tooComplex(`Operation uses ${count} aliases, at most ${max} allowed`, 'aliases', max, count, node));
+/** The shape of graphql-armor's `onReject` callbacks. */
+type ArmorRejectCallback = (ctx: ValidationContext | null, err: GraphQLError) => void;
+
+/**
+ * Reports an armor rejection with our code and the limit: armor's message ("Query depth
+ * limit of 6 exceeded, found 7.") without its misleading "Syntax Error:" prefix, plus
+ * `extensions.limit`, `max` and `actual` (from the message; armor gives no number).
+ */
+function reportLimit(limit: string, max: number): ArmorRejectCallback {
+  return (ctx, err) => {
+    const actual = Number(/found (\d+)/.exec(err.message)?.[1]);
+    ctx?.reportError(
+      new GraphQLError(err.message.replace(/^Syntax Error: /, ''), {
+        extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit, max, ...(Number.isFinite(actual) && { actual }) },
+      }),
+    );
+  };
+}
+
+/**
+ * Depth, alias and directive limits from graphql-armor, as validation rules; with
+ * `hideSuggestions`, its plugin that strips "Did you mean ..." from errors (no schema
+ * hints where introspection is off). Armor's token limit is left out (graphql's own
+ * `maxTokens` parse option does it before any syntax tree is built), and so is its cost
+ * model: ours below counts list sizes from `first` and `ids`.
+ */
+export function armorProtection(limits: ArmorLimits, opts: { hideSuggestions: boolean }): { validationRules: ValidationRule[]; plugins: ApolloServerPlugin[] } {
+  const rule = (limit: string, n: number) => ({ n, propagateOnRejection: false, onReject: [reportLimit(limit, n)] });
+  const { validationRules, plugins } = new ApolloArmor({
+    maxDepth: { ...rule('depth', limits.maxDepth), flattenFragments: true, ignoreIntrospection: true },
+    maxAliases: rule('aliases', limits.maxAliases),
+    maxDirectives: rule('directives', limits.maxDirectives),
+    costLimit: { enabled: false },
+    maxTokens: { enabled: false },
+    blockFieldSuggestion: { enabled: opts.hideSuggestions },
+  }).protect();
+  // Armor's types name Apollo's CommonJS build; the plugin objects are the same at run time.
+  return { validationRules, plugins: plugins as unknown as ApolloServerPlugin[] };
+}
+
+/**
+ * Validation rule: subscriptions are not served over this HTTP endpoint. Without it
+ * `subscription { x }` passes validation (graphql 16 has no rule for a missing root type)
+ * and fails in execution as an internal error.
+ */
+export const noSubscriptionOverHttpRule: ValidationRule = (context) => ({
+  OperationDefinition(node) {
+    if (node.operation !== 'subscription') return;
+    context.reportError(
+      new GraphQLError('Subscriptions are not served over HTTP POST', { nodes: node, extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit: 'operationType' } }),
+    );
+  },
+});
+
+/** The first string longer than `max` in a variables value, with where it is (`input.lastName`, `ids[3]`). */
+function longStringIn(value: unknown, max: number, path: string, depth = 0): string | null {
+  if (typeof value === 'string') return value.length > max ? path : null;
+  if (depth > 20 || value === null || typeof value !== 'object') return null;
+  const entries = Array.isArray(value) ? value.map((v, i) => [`${path}[${i}]`, v] as const) : Object.entries(value).map(([k, v]) => [`${path}.${k}`, v] as const);
+  for (const [p, v] of entries) {
+    const found = longStringIn(v, max, p, depth + 1);
+    if (found) return found;
+  }
+  return null;
+}
+
+/** The argument (or input field) of the first string literal longer than `max` in the document. */
+function longLiteralIn(document: DocumentNode, max: number): string | null {
+  let found = null as string | null;
+  visit(document, {
+    Argument(node) {
+      if (found) return BREAK;
+      const inner = (value: ValueNode, path: string): void => {
+        if (found) return;
+        if (value.kind === Kind.STRING && value.value.length > max) found = path;
+        else if (value.kind === Kind.LIST) value.values.forEach((v, i) => inner(v, `${path}[${i}]`));
+        else if (value.kind === Kind.OBJECT) value.fields.forEach((f) => inner(f.value, `${path}.${f.name.value}`));
+      };
+      inner(node.value, node.name.value);
+      return false;
+    },
+    VariableDefinition(node) {
+      if (node.defaultValue?.kind === Kind.STRING && node.defaultValue.value.length > max) found = `$${node.variable.name.value}`;
+      return false;
     },
   });
+  return found;
+}
+
+/**
+ * Every string a request gives (argument literals, variables, input fields, list items)
+ * is at most `max` characters, whatever its field: checked here, once, before execution,
+ * so an over-long filter never reaches an EHR or a payer. The answer names the argument
+ * or variable, never the value.
+ */
+export function checkStringLengths(document: DocumentNode, variables: Record<string, unknown> | undefined, max: number): void {
+  const where = longLiteralIn(document, max) ?? (variables ? (longStringIn(variables, max, '')?.replace(/^\./, '$') ?? null) : null);
+  if (where) {
+    throw new BadUserInputError(`\`${where}\` is longer than ${max} characters`, { argument: where, limit: 'stringLength', max, http: { status: 400 } });
+  }
 }
 
 function valueOf(node: ValueNode | undefined, variables: Record<string, unknown>): unknown {
@@ -171,7 +228,7 @@ export function estimateCost(schema: GraphQLSchema, document: DocumentNode, oper
 }
 
 /**
- * Apollo plugin for the limits that need the variables: the cost estimate and the number
+ * Apollo plugin for the limits that need the variables: string lengths, the cost estimate and the number
  * of patients one request may ask for (summed over aliases, so two `patients` fields cannot
  * double the cap). Runs before execution; both answer HTTP 400.
  */
@@ -181,6 +238,7 @@ export function limitsPlugin(limits: OperationLimits): ApolloServerPlugin {
       return {
         async didResolveOperation({ schema, document, operation, request }) {
           if (!operation) return;
+          checkStringLengths(document, request.variables, limits.maxStringLength);
           const { cost, patients } = estimateCost(schema, document, operation, request.variables ?? {});
           if (cost > limits.maxCost) {
             throw tooComplex(`Operation is too expensive: estimated cost ${cost}, at most ${limits.maxCost} allowed`, 'cost', limits.maxCost, cost);

@@ -1,9 +1,10 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
 import { ChartgraphError } from '../../errors/errors.js';
 import type { RequestContext } from '../../resolvers/context.js';
+import { ScalarInputError } from '../../schema/scalars.js';
 
 // Codes Apollo itself gives to request errors (bad syntax, failed validation, bad
 // variables): those are safe and useful to the client.
@@ -42,6 +43,25 @@ function isUnexpected(original: unknown, code: unknown): boolean {
   return !(original instanceof ChartgraphError) && !(typeof code === 'string' && APOLLO_REQUEST_CODES.has(code));
 }
 
+/** The scalar refusal somewhere in an error's cause chain, if any. */
+function scalarRefusal(error: unknown): ScalarInputError | undefined {
+  for (let e: unknown = error, i = 0; e instanceof Error && i < 5; e = (e as GraphQLError).originalError, i++) {
+    if (e instanceof ScalarInputError) return e;
+  }
+  return undefined;
+}
+
+/**
+ * An error Apollo raised about the request itself without giving it a code (a persisted
+ * query whose hash does not match, an unsupported persisted-query version): it says HTTP
+ * 400 and wraps nothing, so it is the client's mistake, not an internal one.
+ */
+function isUncodedRequestError(error: unknown): boolean {
+  if (!(error instanceof GraphQLError) || error.extensions.code !== undefined || error.originalError || error.path) return false;
+  const http = error.extensions.http as { status?: number } | undefined;
+  return http?.status === 400;
+}
+
 /**
  * Apollo `formatError`: our typed errors and Apollo's request errors go out as they are;
  * anything else is logged here and replaced by a bare INTERNAL_SERVER_ERROR, since its
@@ -51,6 +71,15 @@ export function createFormatError(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
     if (original instanceof ChartgraphError) return formatted;
+    const refusal = scalarRefusal(error);
+    if (refusal) {
+      // A refused literal arrives as GRAPHQL_VALIDATION_FAILED, a refused variable with the
+      // value quoted in the message; both become BAD_USER_INPUT with the scalar's own message.
+      const variable = /^Variable "\$([A-Za-z0-9_]+)"/.exec(formatted.message)?.[1];
+      const { locations, path } = formatted;
+      return { message: variable ? `Variable "$${variable}": ${refusal.message}` : refusal.message, locations, path, extensions: { code: 'BAD_USER_INPUT' } };
+    }
+    if (isUncodedRequestError(error)) return { message: formatted.message, extensions: { code: 'BAD_REQUEST' } };
     const code = formatted.extensions?.code;
     if (typeof code === 'string' && APOLLO_REQUEST_CODES.has(code)) return formatted;
     if (!(typeof original === 'object' && original !== null && loggedWithRequestId.has(original))) {

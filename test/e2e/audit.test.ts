@@ -33,7 +33,7 @@ beforeAll(async () => {
   const withSsn = t.sandbox.truth.patients.filter((p) => p.ssn && p.ehrs.mercy?.hasSsn);
   const ids: string[] = [];
   for (const p of withSsn.slice(0, 2)) {
-    const res = await t.query(`query($v: String!) { patientByIdentifier(system: "${SSN_SYSTEM}", value: $v) { id } }`, { v: p.ssn });
+    const res = await t.query(`query($v: String!) { patientByIdentifier(system: "${SSN_SYSTEM}", value: $v) { id } }`, { v: p.ssn }, 'admin');
     ids.push(res.data.patientByIdentifier.id);
   }
   [unifiedId, otherId] = ids as [string, string];

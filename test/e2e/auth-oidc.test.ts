@@ -106,6 +106,25 @@ describe('OIDC bearer tokens', () => {
     expect((await keycloak.verify(`Bearer ${token}`)).role).toBe('analyst');
   });
 
+  it('are refused when they live longer than auth.maxTokenLifetimeSec (default 1 h): exp - iat, or exp - now without iat', async () => {
+    const claims = { sub: 'alice', role: 'clinician' };
+    expect(await refusal(await issuer.sign(claims, { expiresIn: 3600 }))).toBe('accepted');
+    expect(await refusal(await issuer.sign(claims, { expiresIn: 3601 }))).toBe('UNAUTHENTICATED');
+    expect(await refusal(await issuer.sign(claims, { expiresIn: 10 * 365 * 86400 }))).toBe('UNAUTHENTICATED');
+    // Issued "long ago" to look short-lived now, or issued in the future: what is left still counts.
+    expect(await refusal(await issuer.sign({ ...claims, iat: now() + 30 * 86400 }, { expiresIn: 30 * 86400 + 600 }))).toBe('UNAUTHENTICATED');
+    expect(await refusal(await issuer.sign({ ...claims, iat: undefined }, { expiresIn: 7200 }))).toBe('UNAUTHENTICATED');
+    expect(await refusal(await issuer.sign({ ...claims, iat: undefined }, { expiresIn: 1800 }))).toBe('accepted');
+    const day = createAuthenticator(oidc({ maxTokenLifetimeSec: 86400 }));
+    expect(await refusal(await issuer.sign(claims, { expiresIn: 7200 }), day)).toBe('accepted');
+  });
+
+  it('keep a subject without control characters, at most 128 characters; one that is nothing else is refused', async () => {
+    const principal = await auth.verify(`Bearer ${await issuer.sign({ sub: `bob\r\nrole=admin\u200b${'b'.repeat(200)}`, role: 'billing' })}`);
+    expect(principal.sub).toBe(`bobrole=admin${'b'.repeat(115)}`);
+    expect(await refusal(await issuer.sign({ sub: '\n\u0007\u202e', role: 'billing' }))).toBe('UNAUTHENTICATED');
+  });
+
   it('are refused when the discovery document names another issuer', async () => {
     issuer.discovery.issuer = 'https://evil.example/realms/test';
     try {

@@ -36,11 +36,11 @@ describe('fresh cache hits', () => {
 
   it('answer a repeat query without any upstream search, with the first fetch time', async () => {
     const p = linkedPatient(t);
-    const first = await t.query(Q, { v: p.ssn });
+    const first = await t.query(Q, { v: p.ssn }, 'admin');
     expect(first.errors).toBeUndefined();
     await cached(t, 2);
     t.resetCounts();
-    const again = await t.query(Q, { v: p.ssn });
+    const again = await t.query(Q, { v: p.ssn }, 'admin');
     expect(again.errors).toBeUndefined();
     expect(conditionSearches(t)).toBe(0);
     expect(again.data.patientByIdentifier.conditions).toEqual(first.data.patientByIdentifier.conditions);
@@ -48,7 +48,7 @@ describe('fresh cache hits', () => {
 
   it('are dropped by an admin, for one patient, and the next read goes upstream', async () => {
     const p = linkedPatient(t);
-    const { data } = await t.query(Q, { v: p.ssn });
+    const { data } = await t.query(Q, { v: p.ssn }, 'admin');
     const denied = await t.query('mutation($id: ID) { invalidateCache(patientId: $id) { searches } }', { id: data.patientByIdentifier.id }, 'clinician');
     expect(denied.errors![0]!.extensions!.code).toBe('FORBIDDEN');
 
@@ -56,7 +56,7 @@ describe('fresh cache hits', () => {
     expect(res.errors).toBeUndefined();
     expect(res.data.invalidateCache.searches).toBeGreaterThanOrEqual(2); // Condition in both sources, at least
     t.resetCounts();
-    await t.query(Q, { v: p.ssn });
+    await t.query(Q, { v: p.ssn }, 'admin');
     expect(conditionSearches(t)).toBe(2);
   });
 
@@ -76,13 +76,13 @@ describe('stale-if-error', () => {
 
   it('serves the expired copy marked stale, without an error, when the source fails', async () => {
     const p = linkedPatient(t);
-    const first = await t.query(Q, { v: p.ssn });
+    const first = await t.query(Q, { v: p.ssn }, 'admin');
     await cached(t, 2);
     const fromMercy = (r: any) => r.data.patientByIdentifier.conditions.nodes.filter((n: any) => n.provenance[0].source.id === 'mercy');
     expect(fromMercy(first).every((n: any) => n.provenance[0].stale === false)).toBe(true);
 
     await t.sandbox.ehr('mercy').setFaults({ status: 503, resourceTypes: ['Condition'] });
-    const res = await t.query(Q, { v: p.ssn });
+    const res = await t.query(Q, { v: p.ssn }, 'admin');
     expect(res.errors).toBeUndefined();
     const stale = fromMercy(res);
     expect(stale).toHaveLength(fromMercy(first).length);
@@ -98,14 +98,14 @@ describe('stale-while-revalidate', () => {
 
   it('answers from the expired copy at once and refreshes it in the background', async () => {
     const p = linkedPatient(t);
-    await t.query(Q, { v: p.ssn });
+    await t.query(Q, { v: p.ssn }, 'admin');
     await cached(t, 2);
     const before = await t.gateway.services.database.prisma.cachedSearch.findMany({ where: { resourceType: 'Condition' } });
     t.resetCounts();
     // The refresh answers slowly; the query must not wait for it.
     for (const e of t.sandbox.ehrs) await e.setFaults({ latencyMs: 400, resourceTypes: ['Condition'] });
     const started = Date.now();
-    const res = await t.query(Q, { v: p.ssn });
+    const res = await t.query(Q, { v: p.ssn }, 'admin');
     expect(Date.now() - started).toBeLessThan(400);
     expect(res.data.patientByIdentifier.conditions.nodes.every((n: any) => n.provenance[0].stale)).toBe(true);
     for (let i = 0; i < 100 && conditionSearches(t) < 2; i++) await new Promise((r) => setTimeout(r, 20));

@@ -33,7 +33,7 @@ const FULL = `
 beforeAll(async () => {
   t = await startTestGateway();
   patient = t.sandbox.truth.patients.find((p) => p.ssn && p.ehrs.mercy?.hasSsn && p.ehrs.stjude?.hasSsn && p.ehrs.mercy.counts.Condition)!;
-  const res = await t.query(`query($v: String!) { patientByIdentifier(system: "${SSN_SYSTEM}", value: $v) { id } }`, { v: patient.ssn });
+  const res = await t.query(`query($v: String!) { patientByIdentifier(system: "${SSN_SYSTEM}", value: $v) { id } }`, { v: patient.ssn }, 'admin');
   unifiedId = res.data.patientByIdentifier.id;
   pseudonym = t.gateway.services.deid!.pseudonyms.patientId(unifiedId);
 });

@@ -23,7 +23,7 @@ beforeAll(async () => {
     },
   });
   patient = t.sandbox.truth.patients.find((p) => p.ssn && p.ehrs.mercy?.hasSsn && p.ehrs.stjude?.hasSsn && p.ehrs.mercy.counts.Condition)!;
-  const res = await t.query(`query($v: String!) { patientByIdentifier(system: "${SSN_SYSTEM}", value: $v) { id } }`, { v: patient.ssn });
+  const res = await t.query(`query($v: String!) { patientByIdentifier(system: "${SSN_SYSTEM}", value: $v) { id } }`, { v: patient.ssn }, 'admin');
   id = res.data.patientByIdentifier.id;
 });
 afterAll(async () => t?.close());

@@ -39,7 +39,7 @@ describe('a patient across two EHRs', () => {
   it('is found by SSN as one patient whose conditions and observations come from both EHRs, each naming its source', async () => {
     patient = bothWithSsn()[0]!;
     expect(patient, 'the fixtures hold a patient with an SSN in both EHRs').toBeDefined();
-    const res = await t.query(`query($v: String!) { patientByIdentifier(system: "${SSN_SYSTEM}", value: $v) { ${RECORD} } }`, { v: patient.ssn });
+    const res = await t.query(`query($v: String!) { patientByIdentifier(system: "${SSN_SYSTEM}", value: $v) { ${RECORD} } }`, { v: patient.ssn }, 'admin');
     expect(res.errors).toBeUndefined();
     const p = res.data.patientByIdentifier;
     unifiedId = p.id;
@@ -85,6 +85,7 @@ describe('a patient across two EHRs', () => {
         allergies(first: 1000) { nodes { provenance { source { id } } } }
       } }`,
       { v: withShared!.ssn },
+      'admin',
     );
     expect(res.errors).toBeUndefined();
     const nodes = Object.values(res.data.patientByIdentifier).flatMap((c: any) => c.nodes);
@@ -93,7 +94,7 @@ describe('a patient across two EHRs', () => {
   });
 
   it('returns null, not an error, for an identifier no source knows', async () => {
-    const res = await t.query(`{ patientByIdentifier(system: "${SSN_SYSTEM}", value: "000-00-0000") { id } }`);
+    const res = await t.query(`{ patientByIdentifier(system: "${SSN_SYSTEM}", value: "000-00-0000") { id } }`, undefined, 'billing');
     expect(res.errors).toBeUndefined();
     expect(res.data.patientByIdentifier).toBeNull();
   });
@@ -170,7 +171,7 @@ describe('partial results when an EHR fails', () => {
 
   beforeAll(async () => {
     patient = bothWithSsn()[1] ?? bothWithSsn()[0]!;
-    const res = await t.query(`query($v: String!) { patientByIdentifier(system: "${SSN_SYSTEM}", value: $v) { id } }`, { v: patient.ssn });
+    const res = await t.query(`query($v: String!) { patientByIdentifier(system: "${SSN_SYSTEM}", value: $v) { id } }`, { v: patient.ssn }, 'admin');
     id = res.data.patientByIdentifier.id;
   });
 
@@ -229,7 +230,11 @@ describe('authentication and permissions', () => {
     expect(billing.data.patientByIdentifier).toBeNull(); // conditions is non-null, so the denial nulls the patient
     expect(billing.errors!.map((e) => [e.extensions!.code, e.path!.join('.')])).toEqual([['FORBIDDEN', 'patientByIdentifier.conditions']]);
 
-    const clinician = await t.query(q, { v: p.ssn }, 'clinician');
+    // Clinicians may not look up by SSN (an SSN oracle); by MRN they see every identifier but it.
+    const byMrn = `query($v: String!) { patientByIdentifier(system: "http://mercy.example/fhir/mrn", value: $v) { id identifiers { system value } conditions { totalCount } } }`;
+    const bySsn = await t.query(q, { v: p.ssn }, 'clinician');
+    expect(bySsn.errors!.map((e) => e.extensions!.code)).toEqual(['FORBIDDEN']);
+    const clinician = await t.query(byMrn, { v: p.ehrs.mercy!.mrn }, 'clinician');
     expect(clinician.errors).toBeUndefined();
     const systems = clinician.data.patientByIdentifier.identifiers.map((i: any) => i.system);
     expect(systems).not.toContain(SSN_SYSTEM);

@@ -20,12 +20,50 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 describe('GraphiQL switch', () => {
   const config = (server: Record<string, unknown>) =>
     parseConfig({ server, auth: { mode: 'dev' }, sources: [{ id: 'a', kind: 'fhir', name: 'A', baseUrl: 'http://127.0.0.1:1/fhir' }] });
+  const production = (server: Record<string, unknown>) =>
+    parseConfig({
+      server: { production: true, ...server },
+      auth: { mode: 'oidc', issuer: 'https://login.example.org/realms/h', audience: 'chartgraph' },
+      sources: [{ id: 'a', kind: 'fhir', name: 'A', baseUrl: 'http://127.0.0.1:1/fhir' }],
+    });
   it('is on by default, off in production, and the explicit setting wins', () => {
     expect(graphiqlEnabled(config({}))).toBe(true);
-    expect(graphiqlEnabled(config({ production: true }))).toBe(false);
-    expect(graphiqlEnabled(config({ production: true, graphiql: true }))).toBe(true);
+    expect(graphiqlEnabled(production({}))).toBe(false);
+    expect(graphiqlEnabled(production({ graphiql: true }))).toBe(true);
     expect(graphiqlEnabled(config({ graphiql: false }))).toBe(false);
   });
+});
+
+describe('the demo page’s dev tokens', () => {
+  const settingsOf = async (t: TestGateway) => {
+    const html = await (await fetch(`${t.gateway.url}/graphql`, { headers: { accept: 'text/html' } })).text();
+    return JSON.parse(/<script type="application\/json" id="chartgraph-graphiql-settings">(.*?)<\/script>/s.exec(html)![1]!);
+  };
+  const demo = (host: string) =>
+    startTestGateway({
+      sandbox: { maxPatients: 1 },
+      gatewayOptions: { graphiqlDevTokens: true },
+      config: (sources) => ({ server: { port: 0, host, logLevel: 'silent' }, cache: { url: 'pglite:memory:' }, auth: { mode: 'dev' }, sources }),
+    });
+
+  it('offer admin only when the gateway listens on loopback, and the page says so otherwise', async () => {
+    const local = await demo('127.0.0.1');
+    try {
+      const settings = await settingsOf(local);
+      expect(settings.devTokens.map((d: any) => d.role)).toEqual(['clinician', 'care_coordinator', 'billing', 'analyst', 'admin']);
+      expect(settings.notice).toBeUndefined();
+    } finally {
+      await local.close();
+    }
+    const open = await demo('0.0.0.0');
+    try {
+      const settings = await settingsOf(open);
+      expect(settings.devTokens.map((d: any) => d.role)).toEqual(['clinician', 'care_coordinator', 'billing', 'analyst']);
+      expect(settings.notice).toBe('The admin dev token is offered only when the gateway listens on loopback (server.host 127.0.0.1, ::1 or localhost).');
+    } finally {
+      await open.close();
+    }
+  }, 60_000);
 });
 
 describe.skipIf(!haveChromium)('GraphiQL', () => {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintDevToken } from '../../server/auth.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { startTestIssuer, type TestIssuer } from '../helpers/oidc-issuer.js';
 
 // Limits and hardening over real HTTP: operation shape limits with their defaults, the
 // per-request patient cap, production defaults, error masking, CSRF prevention, body size,
@@ -53,10 +53,10 @@ describe('with the default limits', () => {
   });
 
   it('refuse an alias bomb, an over-expensive query and too many patients across aliases, before running them', async () => {
-    const bomb = `{ ${Array.from({ length: 500 }, (_, i) => `a${i}: sources { id }`).join(' ')} }`;
+    const bomb = `{ ${Array.from({ length: 200 }, (_, i) => `a${i}: sources { id }`).join(' ')} }`;
     const r1 = await post(t, { query: bomb });
     expect(r1.status).toBe(400);
-    expect(r1.body.errors).toEqual([expect.objectContaining({ message: 'Operation uses 500 aliases, at most 30 allowed', extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit: 'aliases', max: 30, actual: 500 } })]);
+    expect(r1.body.errors).toEqual([expect.objectContaining({ message: 'Aliases limit of 30 exceeded, found 200.', extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit: 'aliases', max: 30, actual: 200 } })]);
 
     t.resetCounts();
     const ids = Array.from({ length: 1000 }, () => randomUUID());
@@ -139,25 +139,39 @@ describe('with the default limits', () => {
 
 describe('in production mode with tight limits', () => {
   let t: TestGateway;
+  let issuer: TestIssuer;
   beforeAll(async () => {
+    // Production refuses dev auth: tokens come from a (local) OpenID Provider.
+    issuer = await startTestIssuer('chartgraph');
     t = await startTestGateway({
       sandbox: { maxPatients: 2 },
+      issuer,
       config: (sources) => ({
         server: { port: 0, logLevel: 'silent', production: true },
         cache: { url: 'pglite:memory:', defaultTtlSeconds: 0 },
-        auth: { mode: 'dev', secret: 's'.repeat(40) },
+        auth: { mode: 'oidc', issuer: issuer.issuer, audience: 'chartgraph' },
+        security: { deidKey: 'd'.repeat(40) },
         limits: { maxDepth: 4, maxAliases: 2, batching: true, rateLimit: { perMinute: 20 } },
         sources,
       }),
     });
   });
-  afterAll(async () => t?.close());
+  afterAll(async () => {
+    await t?.close();
+    await issuer?.close();
+  });
 
   it('turns introspection off by default', async () => {
     const res = await post(t, { query: '{ __schema { queryType { name } } }' });
     expect(res.status).toBe(400);
     expect(res.body.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(res.body.errors[0].message).toContain('introspection is not allowed');
+  });
+
+  it('gives no field suggestions, since introspection is off', async () => {
+    const res = await post(t, { query: '{ sourcs { id } }' });
+    expect(res.status).toBe(400);
+    expect(res.body.errors[0].message).toBe('Cannot query field "sourcs" on type "Query". [Suggestion hidden]?');
   });
 
   it('applies the configured depth and alias limits, through fragments too', async () => {
@@ -168,7 +182,7 @@ describe('in production mode with tight limits', () => {
       variables: { id: randomUUID() },
     });
     expect(deep.status).toBe(400);
-    expect(deep.body.errors[0]).toMatchObject({ message: 'Operation is too deep: 5 levels, at most 4 allowed', extensions: { limit: 'depth' } });
+    expect(deep.body.errors[0]).toMatchObject({ message: 'Query depth limit of 4 exceeded, found 5.', extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit: 'depth', max: 4, actual: 5 } });
     const aliases = await post(t, { query: `{ a: sources { id } ...F } fragment F on Query { b: sources { x: id } }` });
     expect(aliases.status).toBe(400);
     expect(aliases.body.errors[0].extensions).toMatchObject({ limit: 'aliases', actual: 3, max: 2 });
@@ -186,7 +200,7 @@ describe('in production mode with tight limits', () => {
   });
 
   it('limits each client to its requests per minute, in memory by default', async () => {
-    const token = await mintDevToken(t.config.auth, { role: 'billing', sub: `burst-${randomUUID()}` });
+    const token = await issuer.sign({ sub: `burst-${randomUUID()}`, role: 'billing', scope: 'user/*.rs' });
     const left = 60_000 - (Date.now() % 60_000);
     if (left < 5_000) await new Promise((r) => setTimeout(r, left + 50));
     const statuses: number[] = [];

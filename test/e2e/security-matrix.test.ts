@@ -30,8 +30,9 @@ const ROOTS: Record<string, string> = {
 const GROUPS = ['id', 'demographics', 'name', 'telecom', 'identifiers', 'sourceRecords', ...LISTS, 'coverage', 'eligibility', 'byIdentifier', 'sources'];
 
 const DENIED: Record<Role, string[]> = {
-  clinician: ['coverage', 'eligibility', 'audit'],
-  care_coordinator: ['identifiers', 'observations', 'diagnosticReports', 'immunizations', 'procedures', 'audit'],
+  // No role looks patients up by an identifier system it may not see: the SSN lookup is refused.
+  clinician: ['coverage', 'eligibility', 'byIdentifier', 'audit'],
+  care_coordinator: ['identifiers', 'observations', 'diagnosticReports', 'immunizations', 'procedures', 'byIdentifier', 'audit'],
   billing: [...LISTS, 'audit'],
   analyst: ['name', 'telecom', 'identifiers', 'sourceRecords', 'coverage', 'eligibility', 'byIdentifier', 'search', 'audit'],
   admin: [],
@@ -45,7 +46,7 @@ let family: string;
 beforeAll(async () => {
   t = await startTestGateway();
   patient = t.sandbox.truth.patients.find((p) => p.ssn && p.ehrs.mercy?.hasSsn && p.ehrs.stjude?.hasSsn && p.ehrs.mercy.counts.Condition)!;
-  const res = await t.query(`query($v: String!) { patientByIdentifier(system: "${SSN_SYSTEM}", value: $v) { id name { family } } }`, { v: patient.ssn });
+  const res = await t.query(`query($v: String!) { patientByIdentifier(system: "${SSN_SYSTEM}", value: $v) { id name { family } } }`, { v: patient.ssn }, 'admin');
   unifiedId = res.data.patientByIdentifier.id;
   family = res.data.patientByIdentifier.name.family;
 });

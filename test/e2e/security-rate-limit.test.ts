@@ -106,3 +106,41 @@ describe('two gateway replicas with a Redis rate limit', () => {
     expect((await ask(b, bob)).status).toBe(200);
   });
 });
+
+describe('a per-address limit before authentication', () => {
+  let t: TestGateway;
+  beforeAll(async () => {
+    t = await startTestGateway({
+      sandbox: { maxPatients: 1 },
+      config: (sources) => ({
+        server: { port: 0, logLevel: 'silent' },
+        cache: { url: 'pglite:memory:', defaultTtlSeconds: 0 },
+        auth: { mode: 'dev' },
+        limits: { rateLimit: { perIpPerMinute: 4 } },
+        sources,
+      }),
+    });
+  });
+  afterAll(async () => t?.close());
+
+  it('answers a flood of bad tokens from one address with 429 before any token is checked, and audits only the 401s', async () => {
+    await awayFromWindowEdge();
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await fetch(`${t.gateway.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer x.y.z${i}`, 'x-request-id': `ip-flood-${i}-0000` },
+        body: JSON.stringify({ query: '{ sources { id } }' }),
+      });
+      statuses.push(res.status);
+      if (res.status === 429) expect(((await res.json()) as any).errors[0].extensions.code).toBe('RATE_LIMITED');
+      else await res.arrayBuffer();
+    }
+    expect(statuses).toEqual([401, 401, 401, 401, 429, 429]);
+    // A valid token from the same address is refused too: the address is over its allowance.
+    expect((await t.query('{ sources { id } }')).status).toBe(429);
+    await t.gateway.services.auditWriter.flush();
+    const audited = await t.gateway.services.database.prisma.auditEvent.findMany({ where: { requestId: { startsWith: 'ip-flood-' } } });
+    expect(audited.map((a) => [a.action, a.outcome]).sort()).toEqual(Array.from({ length: 4 }, () => ['authenticate', 'denied']));
+  });
+});

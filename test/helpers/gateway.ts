@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import { startGateway, type Gateway, type GatewayOptions } from '../../server/app.js';
 import { mintDevToken } from '../../server/auth.js';
 import { createTestDatabase, type TestDatabaseHandle } from './databases.js';
+import type { TestIssuer } from './oidc-issuer.js';
 
 export interface GraphQLResponse<T = any> {
   status: number;
@@ -48,6 +49,8 @@ export interface TestGatewayOptions {
   logger?: Logger;
   /** More `startGateway` options (e.g. `withoutSecurity` for baselines). */
   gatewayOptions?: Partial<GatewayOptions>;
+  /** With `auth.mode: oidc` configured for this issuer: `token()` gets its tokens signed there. */
+  issuer?: TestIssuer;
 }
 
 /** A sandbox and a gateway in front of it, over real HTTP, on a throwaway database. */
@@ -81,7 +84,12 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
     const tokens = new Map<string, string>();
     const token = async (role: Role, scopes?: string[]) => {
       const key = `${role} ${scopes?.join(' ') ?? ''}`;
-      if (!tokens.has(key)) tokens.set(key, await mintDevToken(config.auth, { role, scopes }, secretFile));
+      if (!tokens.has(key)) {
+        const minted = opts.issuer
+          ? await opts.issuer.sign({ sub: `oidc-${role}`, role, scope: (scopes ?? ['user/*.rs']).join(' ') })
+          : await mintDevToken(config.auth, { role, scopes }, secretFile);
+        tokens.set(key, minted);
+      }
       return tokens.get(key)!;
     };
     return {

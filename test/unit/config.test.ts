@@ -88,11 +88,31 @@ describe('config', () => {
   it('makes the CLI exit non-zero with every problem listed', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'cg-config-'));
     const file = path.join(dir, 'bad.yaml');
-    await writeFile(file, 'server: { port: -1 }\nsources: []\n');
+    await writeFile(file, 'server: { port: -1, production: true }\nauth: { mode: dev }\nsources: []\n');
     const err = await run('npx', ['tsx', 'server/cli.ts', '--config', file, 'serve'], { env: { ...process.env, CHARTGRAPH_CONFIG: '' } }).catch((e) => e);
     expect(err.code).toBe(2);
     expect(err.stderr).toContain(`invalid config ${file}`);
     expect(err.stderr).toContain('- server.port:');
     expect(err.stderr).toContain('- sources: at least one source is needed');
+    expect(err.stderr).toContain('- auth.mode: auth.mode dev is refused with server.production: configure an OIDC issuer (auth.mode: oidc)');
+  });
+
+  it('refuses dev auth in production, and a production config without auth; caps token lifetimes', () => {
+    const source = { id: 'a', kind: 'fhir', name: 'A', baseUrl: 'http://127.0.0.1:1/fhir' };
+    const oidc = { mode: 'oidc', issuer: 'https://login.example.org/realms/h', audience: 'chartgraph' };
+    expect(problemsOf(() => parseConfig({ server: { production: true }, auth: { mode: 'dev' }, sources: [source] }, 'x.yaml', {}))).toEqual([
+      { path: 'auth.mode', message: 'auth.mode dev is refused with server.production: configure an OIDC issuer (auth.mode: oidc)' },
+    ]);
+    expect(problemsOf(() => parseConfig({ server: { production: true }, sources: [source] }, 'x.yaml', {}))).toEqual([
+      { path: 'auth', message: 'required with server.production: configure an OIDC issuer (auth.mode: oidc)' },
+    ]);
+    const prod = parseConfig({ server: { production: true }, auth: oidc, sources: [source] }, 'x.yaml', {});
+    expect(prod.auth).toMatchObject({ mode: 'oidc', maxTokenLifetimeSec: 3600 });
+    expect(parseConfig({ sources: [source] }, 'x.yaml', {}).auth).toEqual({ mode: 'dev', issuer: 'chartgraph-dev', audience: 'chartgraph', maxTokenLifetimeSec: 3600 });
+    expect(parseConfig({ sources: [source] }, 'x.yaml', {}).limits).toMatchObject({ maxFields: 500, maxDirectives: 50, maxStringLength: 256 });
+    expect(problemsOf(() => parseConfig({ auth: { ...oidc, maxTokenLifetimeSec: 0 }, limits: { rateLimit: {} }, sources: [source] }, 'x.yaml', {})).map((p) => p.path)).toEqual([
+      'auth.maxTokenLifetimeSec',
+      'limits.rateLimit',
+    ]);
   });
 });
