@@ -237,6 +237,13 @@ export const configSchema = z
       })
       .strict()
       .default({ maxPatientsPerRequest: 1000, maxDepth: 12, maxAliases: 30, maxCost: 1_000_000, maxTokens: 10_000, batching: false }),
+    analytics: z
+      .object({
+        /** Cohort breakdown cells (and totals) under this count are suppressed for analysts (CMS cell-size rule: 11). */
+        suppressionThreshold: z.number().int().min(1).default(11),
+      })
+      .strict()
+      .default({ suppressionThreshold: 11 }),
     security: z
       .object({
         /**

@@ -1,6 +1,7 @@
 import type { FhirSourceConfig } from '../config/config.schema.js';
 import type { PrismaClient } from '../datasources/cache/generated/client.js';
 import type { PatientIndex } from '../datasources/cache/patient-index.js';
+import type { PopulationStore } from '../datasources/population/population-store.js';
 import type { SearchCache } from '../datasources/cache/search-cache.js';
 import type { SourcePatientRow } from '../datasources/cache/source-patient-store.js';
 import { fallbackCapabilities, readCapabilities } from '../datasources/fhir/capabilities.js';
@@ -20,6 +21,7 @@ import {
 import { fetchPatientPage, firstPatientPageUrl } from '../datasources/sync/patient-pages.js';
 import { SourceHttp } from '../datasources/sync/source-http.js';
 import { UpstreamError } from '../errors/errors.js';
+import { recordPopulationFacts } from './population-facts.js';
 import { identifierLinker, linkUnlinked, type PopulationLinker } from './link-by-identifier.js';
 import type { SyncProgressEvent } from './progress.js';
 import { upsertSourcePatients } from './source-patient-rows.js';
@@ -44,6 +46,8 @@ export interface PopulationSyncDeps {
     cache: SearchCache;
     /** Default: the clinical types the source's /metadata lists (all of them when unknown). */
     types?: readonly string[];
+    /** Also extracts cohort facts from what was fetched, and records complete runs (analytics). */
+    population?: PopulationStore;
   };
 }
 
@@ -146,6 +150,7 @@ export async function syncSource(source: FhirSourceConfig, deps: PopulationSyncD
     emit(run, 'linking');
     await linkUnlinked(deps.prisma, linker, source.id);
     await states.complete(source.id, nextSince, now());
+    if (deps.resourceCache?.population && run.resourceErrors === 0) await deps.resourceCache.population.markSynced(source.id, run.startedAt, run.indexed);
     emit(run, 'done');
     return result(run, 'complete', cursor !== null);
   } catch (err) {
@@ -304,6 +309,7 @@ async function fillResourceCache(run: Run, patientIds: string[]): Promise<number
   const loaders = createLoaders({ clients: rc.clients, cache: rc.cache, signal: run.opts.signal });
   const answers = await Promise.all(types.map((t) => loaders.resources(run.source.id, t).loadMany(patientIds)));
   await loaders.whenIdle();
+  if (rc.population) await recordPopulationFacts(rc.population, run.source.id, types, patientIds, answers);
   return answers.flat().filter((a) => a instanceof Error).length;
 }
 
