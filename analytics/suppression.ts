@@ -18,29 +18,54 @@ export interface PublishedCell {
  * suppressed. Complementary: for each dimension, the cells that share every other key form
  * a line whose total is published elsewhere (the cohort's total for one dimension, a cell of
  * the smaller breakdown for several); a line with exactly one suppressed cell would give it
- * away by subtraction, so its smallest published cell is suppressed too (ties: first in key
- * order). That can leave another line with one suppressed cell, so it repeats until no line
- * has exactly one. Cells are returned in the order given.
+ * away by subtraction, so one more of its cells is suppressed. The one chosen is the cell
+ * that leaves the fewest other lines with a single hidden cell (preferring one that pairs up
+ * with a cell hidden already), then the smallest, then the first in key order. That can
+ * still leave another line with one hidden cell, so it repeats until no line has exactly
+ * one. Cells are returned in the order given.
  */
 export function suppressSmallCells(cells: readonly CountedCell[], threshold: number): PublishedCell[] {
   const hidden = cells.map((c) => c.count < threshold);
   const dims = cells[0]?.keys.length ?? 0;
+  // lineOf[d][i]: the line of cell i along dimension d (cells sharing every key but d).
+  const lines: number[][][] = [];
+  const lineOf: number[][] = [];
+  for (let d = 0; d < dims; d++) {
+    const byKey = new Map<string, number[]>();
+    lineOf[d] = cells.map((c, i) => {
+      const key = JSON.stringify(c.keys.filter((_, j) => j !== d));
+      let line = byKey.get(key);
+      if (!line) byKey.set(key, (line = []));
+      line.push(i);
+      return 0;
+    });
+    lines[d] = [...byKey.values()];
+    lines[d]!.forEach((line, l) => line.forEach((i) => (lineOf[d]![i] = l)));
+  }
+  const hiddenIn = (line: number[]) => line.filter((i) => hidden[i]).length;
+  const cost = (i: number, along: number) => {
+    let c = 0;
+    for (let d = 0; d < dims; d++) {
+      if (d === along) continue;
+      const line = lines[d]![lineOf[d]![i]!]!;
+      if (line.length < 2) continue;
+      const h = hiddenIn(line);
+      if (h === 0) c += 1; // would leave that line with one hidden cell
+      else if (h === 1) c -= 1; // would mend that line
+    }
+    return c;
+  };
   for (let changed = true; changed; ) {
     changed = false;
     for (let d = 0; d < dims; d++) {
-      const lines = new Map<string, number[]>();
-      cells.forEach((c, i) => {
-        const key = JSON.stringify(c.keys.filter((_, j) => j !== d));
-        let line = lines.get(key);
-        if (!line) lines.set(key, (line = []));
-        line.push(i);
-      });
-      for (const line of lines.values()) {
-        if (line.filter((i) => hidden[i]).length !== 1) continue;
+      for (const line of lines[d]!) {
+        if (hiddenIn(line) !== 1) continue;
         const shown = line.filter((i) => !hidden[i]);
         if (shown.length === 0) continue;
-        const smallest = shown.reduce((a, b) => (cells[b]!.count < cells[a]!.count ? b : a));
-        hidden[smallest] = true;
+        const pick = shown
+          .map((i) => ({ i, cost: cost(i, d) }))
+          .reduce((a, b) => (b.cost < a.cost || (b.cost === a.cost && cells[b.i]!.count < cells[a.i]!.count) ? b : a));
+        hidden[pick.i] = true;
         changed = true;
       }
     }
