@@ -1,10 +1,5 @@
-import type { PrismaClient } from '../datasources/cache/generated/client.js';
-import type { PatientIndex } from '../datasources/cache/patient-index.js';
-import type { SearchCache } from '../datasources/cache/search-cache.js';
-import type { FhirClient } from '../datasources/fhir/fhir-client.js';
 import type { PatientResources } from '../datasources/loaders.js';
 import { PopulationStore } from '../datasources/population/population-store.js';
-import type { PopulationSyncDeps } from './population-sync.js';
 
 /**
  * Sync's step into the population store: the per-patient lists `--resources` just fetched
@@ -27,28 +22,4 @@ export async function recordPopulationFacts(
     });
     await population.replaceFacts(sourceId, type, lists);
   }
-}
-
-/** What a running gateway shares with a sync it starts itself (the demo, tests). */
-export interface GatewayPopulationParts {
-  prisma: PrismaClient;
-  index: PatientIndex;
-  clients: ReadonlyMap<string, FhirClient>;
-  searchCache?: SearchCache;
-  strongIdentifierSystems: readonly string[];
-}
-
-/**
- * Sync dependencies that fill the patient index, the resource cache and the population
- * store through a running gateway's own database and clients (PGlite is one connection per
- * process, so a sync inside the gateway's process must share it).
- */
-export function gatewayPopulationSyncDeps(parts: GatewayPopulationParts): PopulationSyncDeps {
-  if (!parts.searchCache) throw new Error('a sync with resources needs the search cache');
-  return {
-    prisma: parts.prisma,
-    index: parts.index,
-    strongIdentifierSystems: parts.strongIdentifierSystems,
-    resourceCache: { clients: parts.clients, cache: parts.searchCache, population: new PopulationStore(parts.prisma) },
-  };
 }

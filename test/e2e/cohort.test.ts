@@ -3,7 +3,7 @@ import { suppressSmallCells } from '../../analytics/suppression.js';
 import { fhirSources } from '../../config/config.schema.js';
 import { ageInYears } from '../../deid/safe-harbor.js';
 import { syncSources } from '../../sync/population-sync.js';
-import { gatewayPopulationSyncDeps } from '../../sync/population-facts.js';
+import { gatewayPopulationSyncDeps } from '../../sync/gateway-population-sync.js';
 import { testDatabaseKinds } from '../helpers/databases.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
