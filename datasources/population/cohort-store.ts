@@ -122,6 +122,53 @@ function ageGroupSql(column: Prisma.Sql, today: Date): Prisma.Sql {
     ELSE ((${age}) / 10 * 10)::text || '-' || ((${age}) / 10 * 10 + 9)::text END`;
 }
 
+/** The breakdown query: one row per combination of dimension values (`k0`, `k1`, ...) with its distinct patients (`n`). */
+export function breakdownSql(filter: CohortFilter, by: readonly CohortDimensionKey[], today: Date): Prisma.Sql {
+  const joins: Prisma.Sql[] = [];
+  const keys: Prisma.Sql[] = [];
+  by.forEach((dim, i) => {
+    const alias = Prisma.raw(`d${i}`);
+    switch (dim) {
+      case 'GENDER':
+        joins.push(Prisma.sql`LEFT JOIN (${demographic('gender')}) ${alias} ON ${alias}.unified_id = m.unified_id`);
+        keys.push(Prisma.sql`COALESCE(${alias}.v, 'unknown')`);
+        break;
+      case 'AGE_GROUP':
+        joins.push(Prisma.sql`LEFT JOIN (${demographic('birth_date')}) ${alias} ON ${alias}.unified_id = m.unified_id`);
+        keys.push(ageGroupSql(Prisma.sql`${alias}.v`, today));
+        break;
+      case 'SOURCE':
+        joins.push(Prisma.sql`JOIN (SELECT DISTINCT unified_id, source_id AS v FROM patient_link) ${alias} ON ${alias}.unified_id = m.unified_id`);
+        keys.push(Prisma.sql`${alias}.v`);
+        break;
+      case 'PAYER':
+        joins.push(Prisma.sql`LEFT JOIN (SELECT DISTINCT l.unified_id, f.code AS v FROM clinical_fact f
+          JOIN patient_link l ON l.source_id = f.source_id AND l.source_patient_id = f.source_patient_id
+          WHERE f.resource_type = 'Coverage' AND f.system = ${PAYER_LABEL_SYSTEM} AND (f.status IS NULL OR f.status = 'active')) ${alias}
+          ON ${alias}.unified_id = m.unified_id`);
+        keys.push(Prisma.sql`COALESCE(${alias}.v, 'none')`);
+        break;
+      case 'YEAR_OF_LAST_ENCOUNTER':
+        joins.push(Prisma.sql`LEFT JOIN (SELECT l.unified_id, max(f.date) AS v FROM clinical_fact f
+          JOIN patient_link l ON l.source_id = f.source_id AND l.source_patient_id = f.source_patient_id
+          WHERE f.resource_type = 'Encounter' GROUP BY l.unified_id) ${alias} ON ${alias}.unified_id = m.unified_id`);
+        keys.push(Prisma.sql`COALESCE(extract(year FROM ${alias}.v AT TIME ZONE 'UTC')::int::text, 'none')`);
+        break;
+    }
+  });
+  const columns = Prisma.join(keys.map((k, i) => Prisma.sql`${k} AS ${Prisma.raw(`k${i}`)}`));
+  const groupBy = Prisma.raw(by.map((_, i) => `k${i}`).join(', '));
+  return Prisma.sql`
+    WITH m AS (${cohortSql(filter)})
+    SELECT ${columns}, count(DISTINCT m.unified_id)::int AS n FROM m ${Prisma.join(joins, ' ')}
+    GROUP BY ${groupBy} ORDER BY ${groupBy}`;
+}
+
+/** The members query: the cohort's unified ids in id order. */
+export function membersSql(filter: CohortFilter): Prisma.Sql {
+  return Prisma.sql`${cohortSql(filter)} ORDER BY p.unified_id`;
+}
+
 /**
  * The cohort store: cohorts over `clinical_fact` and the patient index, in SQL through
  * Prisma (every value a bound parameter), answered with the indexes on facts and links.
@@ -131,7 +178,7 @@ export class CohortStore {
 
   /** Every unified id of the cohort, in id order (the order of its pages). */
   async members(filter: CohortFilter): Promise<string[]> {
-    const rows = await this.prisma.$queryRaw<{ unified_id: string }[]>(Prisma.sql`${cohortSql(filter)} ORDER BY p.unified_id`);
+    const rows = await this.prisma.$queryRaw<{ unified_id: string }[]>(membersSql(filter));
     return rows.map((r) => r.unified_id);
   }
 
@@ -142,44 +189,7 @@ export class CohortStore {
    */
   async breakdown(filter: CohortFilter, by: readonly CohortDimensionKey[], today: Date): Promise<CohortGroup[]> {
     if (by.length === 0) return [];
-    const joins: Prisma.Sql[] = [];
-    const keys: Prisma.Sql[] = [];
-    by.forEach((dim, i) => {
-      const alias = Prisma.raw(`d${i}`);
-      switch (dim) {
-        case 'GENDER':
-          joins.push(Prisma.sql`LEFT JOIN (${demographic('gender')}) ${alias} ON ${alias}.unified_id = m.unified_id`);
-          keys.push(Prisma.sql`COALESCE(${alias}.v, 'unknown')`);
-          break;
-        case 'AGE_GROUP':
-          joins.push(Prisma.sql`LEFT JOIN (${demographic('birth_date')}) ${alias} ON ${alias}.unified_id = m.unified_id`);
-          keys.push(ageGroupSql(Prisma.sql`${alias}.v`, today));
-          break;
-        case 'SOURCE':
-          joins.push(Prisma.sql`JOIN (SELECT DISTINCT unified_id, source_id AS v FROM patient_link) ${alias} ON ${alias}.unified_id = m.unified_id`);
-          keys.push(Prisma.sql`${alias}.v`);
-          break;
-        case 'PAYER':
-          joins.push(Prisma.sql`LEFT JOIN (SELECT DISTINCT l.unified_id, f.code AS v FROM clinical_fact f
-            JOIN patient_link l ON l.source_id = f.source_id AND l.source_patient_id = f.source_patient_id
-            WHERE f.resource_type = 'Coverage' AND f.system = ${PAYER_LABEL_SYSTEM} AND (f.status IS NULL OR f.status = 'active')) ${alias}
-            ON ${alias}.unified_id = m.unified_id`);
-          keys.push(Prisma.sql`COALESCE(${alias}.v, 'none')`);
-          break;
-        case 'YEAR_OF_LAST_ENCOUNTER':
-          joins.push(Prisma.sql`LEFT JOIN (SELECT l.unified_id, max(f.date) AS v FROM clinical_fact f
-            JOIN patient_link l ON l.source_id = f.source_id AND l.source_patient_id = f.source_patient_id
-            WHERE f.resource_type = 'Encounter' GROUP BY l.unified_id) ${alias} ON ${alias}.unified_id = m.unified_id`);
-          keys.push(Prisma.sql`COALESCE(extract(year FROM ${alias}.v AT TIME ZONE 'UTC')::int::text, 'none')`);
-          break;
-      }
-    });
-    const columns = Prisma.join(keys.map((k, i) => Prisma.sql`${k} AS ${Prisma.raw(`k${i}`)}`));
-    const groupBy = Prisma.raw(by.map((_, i) => `k${i}`).join(', '));
-    const rows = await this.prisma.$queryRaw<Record<string, unknown>[]>(Prisma.sql`
-      WITH m AS (${cohortSql(filter)})
-      SELECT ${columns}, count(DISTINCT m.unified_id)::int AS n FROM m ${Prisma.join(joins, ' ')}
-      GROUP BY ${groupBy} ORDER BY ${groupBy}`);
+    const rows = await this.prisma.$queryRaw<Record<string, unknown>[]>(breakdownSql(filter, by, today));
     return rows.map((r) => ({ keys: by.map((_, i) => String(r[`k${i}`])), count: Number(r.n) }));
   }
 }
