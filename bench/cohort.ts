@@ -15,7 +15,7 @@ import { breakdownSql, membersSql, type CohortDimensionKey } from '../datasource
 // and on PostgreSQL, beside the plain SQL floor (the very statements the store sends, run
 // on the bare driver: no Prisma, no service). The store is built by direct inserts.
 //
-//   npx tsx bench/cohort.ts [--patients 10000] [--db pglite|postgresql|both] [--iterations 10]
+//   npx tsx bench/cohort.ts [--patients 10000] [--db pglite|postgresql|both] [--iterations 10] [--explain]
 //
 // --patients is the cohort's size; the population is twice that (half of it matches).
 // PostgreSQL: CHARTGRAPH_BENCH_PG_URL (default postgresql://postgres@127.0.0.1:5432/test);
@@ -150,6 +150,12 @@ async function measure(kind: string): Promise<string> {
       const [members] = await Promise.all(statements.map((s) => raw(s.text, s.values.map((v) => (v instanceof Date ? v.toISOString() : v)))));
       if (members!.length !== COHORT) throw new Error(`floor found ${members!.length} patients`);
     });
+    if (args.includes('--explain')) {
+      for (const st of statements) {
+        const plan = (await raw(`EXPLAIN (ANALYZE, COSTS OFF) ${st.text}`, st.values.map((v) => (v instanceof Date ? v.toISOString() : v)))) as Record<string, string>[];
+        console.error(plan.map((r) => Object.values(r)[0]).join('\n'));
+      }
+    }
     await closeRaw();
     const met = cohortTime.p50 < TARGET_MS;
     return `| ${kind} | ${COHORT} | ${cohortTime.p50.toFixed(0)} ms (max ${cohortTime.max.toFixed(0)}) | ${floorTime.p50.toFixed(0)} ms (max ${floorTime.max.toFixed(0)}) | ${(cohortTime.p50 / floorTime.p50).toFixed(2)}x | ${met ? 'met' : 'MISSED'} |`;

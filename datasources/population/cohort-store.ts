@@ -44,11 +44,15 @@ export interface CohortGroup {
   count: number;
 }
 
-/** The patient's single value of gender and birth date: the most recently updated source record that has one wins. */
-const demographic = (column: 'gender' | 'birth_date') => Prisma.sql`
+/**
+ * The patient's single value of gender or birth date: the most recently updated source
+ * record that has one wins. `within` restricts it to some unified ids (a breakdown reads
+ * only its cohort's).
+ */
+const demographic = (column: 'gender' | 'birth_date', within?: Prisma.Sql) => Prisma.sql`
   SELECT DISTINCT ON (l.unified_id) l.unified_id, sp.${Prisma.raw(column)} AS v
   FROM patient_link l JOIN source_patient sp ON sp.source_id = l.source_id AND sp.source_patient_id = l.source_patient_id
-  WHERE sp.${Prisma.raw(column)} IS NOT NULL
+  WHERE sp.${Prisma.raw(column)} IS NOT NULL ${within ? Prisma.sql`AND l.unified_id IN (${within})` : Prisma.empty}
   ORDER BY l.unified_id, sp.last_updated DESC NULLS LAST, l.source_id, l.source_patient_id`;
 
 function tokenMatch(tokens: readonly CodeToken[]): Prisma.Sql {
@@ -60,10 +64,9 @@ function tokenMatch(tokens: readonly CodeToken[]): Prisma.Sql {
 
 /** Unified ids that have a fact of this type matching `where` (over `f`, the fact, and `l`, its link). */
 function withFact(resourceType: string, where: Prisma.Sql): Prisma.Sql {
-  return Prisma.sql`p.unified_id IN (
-    SELECT l.unified_id FROM clinical_fact f
+  return Prisma.sql`SELECT l.unified_id FROM clinical_fact f
     JOIN patient_link l ON l.source_id = f.source_id AND l.source_patient_id = f.source_patient_id
-    WHERE f.resource_type = ${resourceType} AND (${where}))`;
+    WHERE f.resource_type = ${resourceType} AND (${where})`;
 }
 
 function observationMatch(o: ObservationFilter): Prisma.Sql {
@@ -75,41 +78,44 @@ function observationMatch(o: ObservationFilter): Prisma.Sql {
   if (o.max !== undefined) bounds.push(Prisma.sql`x.value <= ${o.max}::float8`);
   const scoped = Prisma.join(scope, ' AND ');
   if (o.match === 'ANY') {
-    return Prisma.sql`p.unified_id IN (
-      SELECT x.unified_id FROM (SELECT l.unified_id, f.value FROM clinical_fact f
+    return Prisma.sql`SELECT x.unified_id FROM (SELECT l.unified_id, f.value FROM clinical_fact f
         JOIN patient_link l ON l.source_id = f.source_id AND l.source_patient_id = f.source_patient_id
         WHERE ${scoped}) x
-      WHERE ${bounds.length > 0 ? Prisma.join(bounds, ' AND ') : Prisma.sql`TRUE`})`;
+      WHERE ${bounds.length > 0 ? Prisma.join(bounds, ' AND ') : Prisma.sql`TRUE`}`;
   }
   // Latest across every linked source: two hospitals' values compete by date.
-  return Prisma.sql`p.unified_id IN (
-    SELECT x.unified_id FROM (SELECT DISTINCT ON (l.unified_id) l.unified_id, f.value FROM clinical_fact f
+  return Prisma.sql`SELECT x.unified_id FROM (SELECT DISTINCT ON (l.unified_id) l.unified_id, f.value FROM clinical_fact f
       JOIN patient_link l ON l.source_id = f.source_id AND l.source_patient_id = f.source_patient_id
       WHERE ${scoped}
       ORDER BY l.unified_id, f.date DESC NULLS LAST, f.source_id, f.resource_id) x
-    WHERE ${bounds.length > 0 ? Prisma.join(bounds, ' AND ') : Prisma.sql`TRUE`})`;
+    WHERE ${bounds.length > 0 ? Prisma.join(bounds, ' AND ') : Prisma.sql`TRUE`}`;
 }
 
-/** The SELECT of the cohort's unified ids (column `unified_id`): only patients with at least one link count. */
+/**
+ * The SELECT of the cohort's unified ids (column `unified_id`, alias `p`): each criterion is
+ * one set of unified ids, computed once and intersected (hashed by the planner), so no
+ * criterion is re-run per patient. Only patients with at least one link count.
+ */
 export function cohortSql(filter: CohortFilter): Prisma.Sql {
-  const where: Prisma.Sql[] = [];
-  if (filter.conditions?.length) where.push(withFact('Condition', tokenMatch(filter.conditions)));
-  if (filter.medications?.length) where.push(withFact('MedicationRequest', tokenMatch(filter.medications)));
-  if (filter.observations?.length) where.push(Prisma.sql`(${Prisma.join(filter.observations.map(observationMatch), ' OR ')})`);
-  if (filter.encounterSince) where.push(withFact('Encounter', Prisma.sql`f.date >= ${filter.encounterSince}::timestamptz`));
+  const sets: Prisma.Sql[] = [];
+  if (filter.conditions?.length) sets.push(withFact('Condition', tokenMatch(filter.conditions)));
+  if (filter.medications?.length) sets.push(withFact('MedicationRequest', tokenMatch(filter.medications)));
+  if (filter.observations?.length) sets.push(Prisma.join(filter.observations.map((o) => Prisma.sql`(${observationMatch(o)})`), ' UNION '));
+  if (filter.encounterSince) sets.push(withFact('Encounter', Prisma.sql`f.date >= ${filter.encounterSince}::timestamptz`));
   if (filter.payers?.length) {
-    where.push(withFact('Coverage', Prisma.sql`f.code IN (${Prisma.join(filter.payers)}) AND (f.status IS NULL OR f.status = 'active')`));
+    sets.push(withFact('Coverage', Prisma.sql`f.code IN (${Prisma.join(filter.payers)}) AND (f.status IS NULL OR f.status = 'active')`));
   }
-  if (filter.sources?.length) where.push(Prisma.sql`p.unified_id IN (SELECT unified_id FROM patient_link WHERE source_id IN (${Prisma.join(filter.sources)}))`);
-  if (filter.gender) where.push(Prisma.sql`p.unified_id IN (SELECT unified_id FROM (${demographic('gender')}) g WHERE g.v = ${filter.gender})`);
+  if (filter.sources?.length) sets.push(Prisma.sql`SELECT unified_id FROM patient_link WHERE source_id IN (${Prisma.join(filter.sources)})`);
+  if (filter.gender) sets.push(Prisma.sql`SELECT unified_id FROM (${demographic('gender')}) g WHERE g.v = ${filter.gender}`);
   if (filter.bornOnOrBefore || filter.bornAfter) {
     const born: Prisma.Sql[] = [];
     if (filter.bornOnOrBefore) born.push(Prisma.sql`b.v <= ${filter.bornOnOrBefore}`);
     if (filter.bornAfter) born.push(Prisma.sql`b.v > ${filter.bornAfter}`);
-    where.push(Prisma.sql`p.unified_id IN (SELECT unified_id FROM (${demographic('birth_date')}) b WHERE ${Prisma.join(born, ' AND ')})`);
+    sets.push(Prisma.sql`SELECT unified_id FROM (${demographic('birth_date')}) b WHERE ${Prisma.join(born, ' AND ')}`);
   }
-  return Prisma.sql`SELECT p.unified_id FROM (SELECT DISTINCT unified_id FROM patient_link) p
-    WHERE ${where.length > 0 ? Prisma.join(where, ' AND ') : Prisma.sql`TRUE`}`;
+  if (sets.length === 0) return Prisma.sql`SELECT DISTINCT unified_id FROM patient_link p`;
+  if (sets.length === 1) return Prisma.sql`SELECT DISTINCT unified_id FROM (${sets[0]!}) p`;
+  return Prisma.sql`SELECT unified_id FROM (${Prisma.join(sets.map((q) => Prisma.sql`(${q})`), ' INTERSECT ')}) p`;
 }
 
 /** Age in whole years from a `YYYY[-MM[-DD]]` text on `today` (partial dates from their first day), in SQL. */
@@ -130,11 +136,11 @@ export function breakdownSql(filter: CohortFilter, by: readonly CohortDimensionK
     const alias = Prisma.raw(`d${i}`);
     switch (dim) {
       case 'GENDER':
-        joins.push(Prisma.sql`LEFT JOIN (${demographic('gender')}) ${alias} ON ${alias}.unified_id = m.unified_id`);
+        joins.push(Prisma.sql`LEFT JOIN (${demographic('gender', Prisma.sql`SELECT unified_id FROM m`)}) ${alias} ON ${alias}.unified_id = m.unified_id`);
         keys.push(Prisma.sql`COALESCE(${alias}.v, 'unknown')`);
         break;
       case 'AGE_GROUP':
-        joins.push(Prisma.sql`LEFT JOIN (${demographic('birth_date')}) ${alias} ON ${alias}.unified_id = m.unified_id`);
+        joins.push(Prisma.sql`LEFT JOIN (${demographic('birth_date', Prisma.sql`SELECT unified_id FROM m`)}) ${alias} ON ${alias}.unified_id = m.unified_id`);
         keys.push(ageGroupSql(Prisma.sql`${alias}.v`, today));
         break;
       case 'SOURCE':
@@ -144,14 +150,15 @@ export function breakdownSql(filter: CohortFilter, by: readonly CohortDimensionK
       case 'PAYER':
         joins.push(Prisma.sql`LEFT JOIN (SELECT DISTINCT l.unified_id, f.code AS v FROM clinical_fact f
           JOIN patient_link l ON l.source_id = f.source_id AND l.source_patient_id = f.source_patient_id
-          WHERE f.resource_type = 'Coverage' AND f.system = ${PAYER_LABEL_SYSTEM} AND (f.status IS NULL OR f.status = 'active')) ${alias}
+          WHERE f.resource_type = 'Coverage' AND f.system = ${PAYER_LABEL_SYSTEM} AND (f.status IS NULL OR f.status = 'active')
+            AND l.unified_id IN (SELECT unified_id FROM m)) ${alias}
           ON ${alias}.unified_id = m.unified_id`);
         keys.push(Prisma.sql`COALESCE(${alias}.v, 'none')`);
         break;
       case 'YEAR_OF_LAST_ENCOUNTER':
         joins.push(Prisma.sql`LEFT JOIN (SELECT l.unified_id, max(f.date) AS v FROM clinical_fact f
           JOIN patient_link l ON l.source_id = f.source_id AND l.source_patient_id = f.source_patient_id
-          WHERE f.resource_type = 'Encounter' GROUP BY l.unified_id) ${alias} ON ${alias}.unified_id = m.unified_id`);
+          WHERE f.resource_type = 'Encounter' AND l.unified_id IN (SELECT unified_id FROM m) GROUP BY l.unified_id) ${alias} ON ${alias}.unified_id = m.unified_id`);
         keys.push(Prisma.sql`COALESCE(extract(year FROM ${alias}.v AT TIME ZONE 'UTC')::int::text, 'none')`);
         break;
     }
@@ -166,7 +173,7 @@ export function breakdownSql(filter: CohortFilter, by: readonly CohortDimensionK
 
 /** The members query: the cohort's unified ids in id order. */
 export function membersSql(filter: CohortFilter): Prisma.Sql {
-  return Prisma.sql`${cohortSql(filter)} ORDER BY p.unified_id`;
+  return Prisma.sql`SELECT unified_id FROM (${cohortSql(filter)}) p ORDER BY unified_id`;
 }
 
 /**
