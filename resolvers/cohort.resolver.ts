@@ -55,6 +55,8 @@ export class CohortResolver {
     }
     const filter = toCohortFilter(criteria, { today: service.now(), sourceIds: service.sourceIds, yearOnly: deidentified });
     const { start, first } = pageWindow(args);
+    const max = ctx.services.config.limits.maxPatientsPerRequest;
+    if (first > max) throw new BadUserInputError(`at most ${max} patients per request`, { argument: 'first' });
     const cohort = service.cohort(filter, { suppress: deidentified });
     const audit = { breakdowns: [] as string[][] };
     ctx.audit.cohortQueried({ criteria: criteria as Record<string, unknown>, breakdowns: audit.breakdowns });

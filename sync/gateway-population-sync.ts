@@ -33,12 +33,22 @@ export function gatewayPopulationSyncDeps(parts: GatewayPopulationParts): Popula
 
 /**
  * The demo's start-up sync: indexes every patient of every source with their records,
- * through the running gateway, without holding up its start. Prints one line per source
- * when done; an abort (shutdown) stops it at the next page.
+ * through the running gateway, without holding up its start. A run where some resource
+ * fetches failed (a busy machine times them out) is followed by a full one, up to
+ * `passes` in all: what was fetched is fresh in the resource cache by then, so only the
+ * failures go upstream again. Prints one line per source when done; an abort (shutdown)
+ * stops it at the next page.
  */
-export function indexPopulationInBackground(sources: readonly FhirSourceConfig[], parts: GatewayPopulationParts, signal: AbortSignal): void {
+export function indexPopulationInBackground(sources: readonly FhirSourceConfig[], parts: GatewayPopulationParts, signal: AbortSignal, passes = 3): void {
   const started = Date.now();
-  void syncSources(sources, gatewayPopulationSyncDeps(parts), { signal })
+  const run = async () => {
+    let results = await syncSources(sources, gatewayPopulationSyncDeps(parts), { signal });
+    for (let pass = 1; pass < passes && !signal.aborted && results.some((r) => r.resourceErrors > 0); pass++) {
+      results = await syncSources(sources, gatewayPopulationSyncDeps(parts), { signal, full: true });
+    }
+    return results;
+  };
+  void run()
     .then((results) => {
       const seconds = ((Date.now() - started) / 1000).toFixed(0);
       for (const r of results) console.error(`cohort index: ${summaryLine(r)} (${seconds} s)`);
