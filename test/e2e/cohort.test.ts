@@ -42,7 +42,7 @@ for (const kind of testDatabaseKinds()) {
 
     beforeAll(async () => {
       t = await startTestGateway({ database: kind, analytics: { suppressionThreshold: THRESHOLD } });
-    });
+    }, 120_000);
     afterAll(async () => t?.close());
 
     it('says no source is synced before the first sync, and finds nobody', async () => {
@@ -97,7 +97,8 @@ for (const kind of testDatabaseKinds()) {
       // Times of the store, not of patients: analysts get them whole.
       expect(new Date(fresh.oldestFetchedAt).getTime()).toBeGreaterThanOrEqual(started.getTime() - 1000);
       expect(fresh.asOf).toMatch(/^\d{4}-\d{2}-\d{2}T/);
-    });
+      // A whole sync of the sandbox: minutes on a busy two-core machine.
+    }, 300_000);
 
     it('selects by the latest HbA1c value, by gender and by age, as the live charts say', async () => {
       const withA1c = everyone.filter((id) => live.get(id)!.latestA1c !== null);

@@ -118,7 +118,7 @@ withDatabases(testDatabaseKinds(), (ctx) => {
     u = { u1: await unified('a', 'p1'), u2: await unified('a', 'p2'), u3: await unified('a', 'p3'), u4: await unified('b', 'q4') };
     // The two records of one person (same SSN) are one unified patient.
     expect(await unified('b', 'q1')).toBe(u.u1);
-  });
+  }, 120_000);
 
   it('selects by condition, medication, encounter date, payer and source; withdrawn facts never count', async () => {
     expect(await members({})).toEqual(named('u1', 'u2', 'u3', 'u4'));
