@@ -101,3 +101,31 @@ describe('fact extraction', () => {
     expect(fhirDate(undefined)).toBeNull();
   });
 });
+
+describe('normalised observation values', () => {
+  it('stores and compares glucose in the canonical mg/dL whatever unit the source or the criterion uses', () => {
+    const [row] = extractFacts({
+      resourceType: 'Observation',
+      id: 'g1',
+      status: 'final',
+      code: { coding: [{ system: 'http://loinc.org', code: '2345-7' }] },
+      valueQuantity: { value: 5.5, unit: 'mmol/L', system: 'http://unitsofmeasure.org', code: 'mmol/L' },
+    });
+    expect(row!.unit).toBe('mg/dL');
+    expect(row!.value).toBeCloseTo(99.09, 1);
+    const [criterion] = toCohortFilter({ observations: [{ code: 'http://loinc.org|2345-7', minValue: 7, unit: 'mmol/L' }] }, opts).observations!;
+    expect(criterion!.unit).toBe('mg/dL');
+    expect(criterion!.min).toBeCloseTo(126.1, 0);
+  });
+
+  it('keeps a value it cannot convert in its own unit, so only criteria in that unit reach it', () => {
+    const [row] = extractFacts({
+      resourceType: 'Observation',
+      id: 'x1',
+      status: 'final',
+      code: { coding: [{ system: 'urn:local', code: 'score' }] },
+      valueQuantity: { value: 3, unit: '{score}' },
+    });
+    expect([row!.value, row!.unit]).toEqual([3, '{score}']);
+  });
+});
