@@ -264,6 +264,13 @@ export const configSchema = z
         ...LIMIT_DEFAULTS,
         batching: false,
       }),
+    analytics: z
+      .object({
+        /** Cohort breakdown cells (and totals) under this count are suppressed for analysts (CMS cell-size rule: 11). */
+        suppressionThreshold: z.number().int().min(1).default(11),
+      })
+      .strict()
+      .default({ suppressionThreshold: 11 }),
     security: z
       .object({
         /**

@@ -60,6 +60,9 @@ function specialTransforms(): Record<string, Transform> {
       return age === null || age > MAX_SPECIFIC_AGE ? null : yearOnly(v as string);
     },
     'Patient.addresses': (v) => (v as object[]).map((a) => deidentifyAddress(a)),
+    // When the store was filled is no date of a patient's.
+    'CohortFreshness.asOf': (v) => v,
+    'CohortFreshness.oldestFetchedAt': (v) => v,
   };
 }
 

@@ -5,6 +5,7 @@ import { ForbiddenError } from '../errors/errors.js';
 import { auditPermissions } from './audit.js';
 import { cacheAdminPermissions } from './cache-admin.js';
 import { clinicalPermissions } from './clinical.js';
+import { cohortPermissions } from './cohort.js';
 import { identityPermissions } from './identity.js';
 import { eligibilityPermissions } from './eligibility.js';
 import { patientPermissions } from './patient.js';
@@ -39,7 +40,7 @@ function isFieldMap(value: unknown): value is RuleMap {
 }
 
 /** Every field rule of the schema, by type then field (or one rule for a whole type). */
-export const ruleTree = mergeRuleMaps(patientPermissions, clinicalPermissions, sourcePermissions, auditPermissions, cacheAdminPermissions, eligibilityPermissions, identityPermissions);
+export const ruleTree = mergeRuleMaps(patientPermissions, clinicalPermissions, sourcePermissions, auditPermissions, cacheAdminPermissions, eligibilityPermissions, identityPermissions, cohortPermissions);
 
 /** The graphql-shield middleware: anything without a rule is denied. */
 export function buildPermissions() {

@@ -24,6 +24,8 @@ export class RequestAuditTrail {
   readonly groupsAsked = new Set<string>();
   /** Root fields that look patients up (`patient`, `searchPatients`, ...). */
   readonly lookups = new Set<string>();
+  /** Cohort criteria (codes, ranges and dates the caller sent; no patient values) and the breakdowns asked. */
+  readonly cohorts: { criteria: Record<string, unknown>; breakdowns: string[][] }[] = [];
 
   /** A patient field started to resolve. */
   asked(patientId: string | undefined, group: string | null): void {
@@ -46,6 +48,11 @@ export class RequestAuditTrail {
   /** A root field that finds patients ran (even if it found none: the lookup itself is a disclosure). */
   lookedUp(field: string): void {
     this.lookups.add(field);
+  }
+
+  /** A cohort ran with these criteria; `breakdowns` fills as its breakdown fields resolve. */
+  cohortQueried(entry: { criteria: Record<string, unknown>; breakdowns: string[][] }): void {
+    this.cohorts.push(entry);
   }
 
   /** True when the request touched patient data at all (and so must be audited). */

@@ -1,5 +1,6 @@
 import { recordAudit } from '../datasources/cache/audit-log.js';
 import type { Logger } from 'pino';
+import type { CohortService } from '../analytics/cohort-service.js';
 import type { ChartgraphConfig } from '../config/config.schema.js';
 import type { AuditStore } from '../datasources/cache/audit-store.js';
 import type { PatientIndex } from '../datasources/cache/patient-index.js';
@@ -34,6 +35,8 @@ export interface GatewayServices {
   deid?: Deidentifier;
   /** One eligibility service per payer source, by source id. */
   payers?: ReadonlyMap<string, EligibilityService>;
+  /** Cohorts over the population store. */
+  cohorts?: CohortService;
 }
 
 /** Everything one GraphQL request sees. Built fresh per request by {@link createRequestContext}. */

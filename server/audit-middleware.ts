@@ -7,7 +7,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PATIENT_TYPES = new Set(['Patient', 'PatientConnection']);
 // Root fields that read patient data without returning a Patient: the ad-hoc eligibility
 // check sends a member's name and birth date to a payer and returns their benefits.
-const OTHER_PATIENT_READS = new Set(['eligibility']);
+// A cohort reads every record of the population store to select its members.
+const OTHER_PATIENT_READS = new Set(['eligibility', 'cohort']);
 
 interface AuditContext {
   audit?: RequestAuditTrail;

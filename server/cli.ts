@@ -14,6 +14,8 @@ import { createLogger } from './logger.js';
 const SANDBOX_KEY_ENV = 'CHARTGRAPH_SANDBOX_KEY';
 const SANDBOX_PAYER_TOKEN_ENV = 'CHARTGRAPH_SANDBOX_PAYER_TOKEN';
 const SANDBOX_BASE_PORT = 4100;
+// PRODUCT.md: the demo serves at least 200 patients (variants of the shipped bundles).
+const DEMO_MIN_PATIENTS = 200;
 const SHUTDOWN_GRACE_MS = 15_000;
 
 function readConfig(path?: string): ChartgraphConfig {
@@ -53,7 +55,7 @@ async function serve(config: ChartgraphConfig, opts: { demo?: boolean } = {}): P
 
 async function startDemoSandbox() {
   const { startSandbox, SANDBOX_PAYER_TOKEN } = await import('../sandbox/index.js');
-  const sandbox = await startSandbox({ basePort: SANDBOX_BASE_PORT });
+  const sandbox = await startSandbox({ basePort: SANDBOX_BASE_PORT, minPatients: DEMO_MIN_PATIENTS });
   process.env[SANDBOX_KEY_ENV] = sandbox.token.privateKeyPem;
   process.env[SANDBOX_PAYER_TOKEN_ENV] = SANDBOX_PAYER_TOKEN;
   return sandbox;
@@ -78,7 +80,9 @@ program
     const sandbox = await startDemoSandbox();
     const config = readConfig(program.opts().config);
     const gateway = await serve(config, { demo: true });
+    const indexing = new AbortController();
     closeOnSignal(
+      async () => indexing.abort(),
       () => gateway.close(),
       () => sandbox.close(),
     );
@@ -87,7 +91,10 @@ program
     const example = sandbox.truth.patients.find((p) => p.ehrs.mercy && p.ehrs.stjude)?.ehrs.mercy?.mrn;
     lines.push(`\nOpen ${gateway.url}/graphql in a browser (GraphiQL), paste a token, or try:`);
     if (example) lines.push(`  { patientByIdentifier(system: "http://mercy.example/fhir/mrn", value: "${example}") { id name { text } sourceRecords { source { id } } } }`);
+    lines.push('\nIndexing every patient with their records for cohorts in the background (`cohort { freshness { sourcesSyncing } }` says when done).');
     console.log(lines.join('\n'));
+    const { indexPopulationInBackground } = await import('../sync/gateway-population-sync.js');
+    indexPopulationInBackground(fhirSources(config), { ...gateway.services, prisma: gateway.services.database.prisma, strongIdentifierSystems: config.identity.strongIdentifierSystems }, indexing.signal);
   });
 
 program

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { CohortService } from '../analytics/cohort-service.js';
 import { eligibilitySources, fhirSources, type ChartgraphConfig } from '../config/config.schema.js';
 import { AuditStore } from '../datasources/cache/audit-store.js';
 import { BufferedAuditWriter } from '../datasources/cache/audit-writer.js';
@@ -83,6 +84,7 @@ export async function createGatewayServices(config: ChartgraphConfig, opts: Serv
     auditStore,
     auditWriter,
     deid,
+    cohorts: new CohortService(database.prisma, { suppressionThreshold: config.analytics.suppressionThreshold, sourceIds: fhirSources(config).map((s) => s.id) }),
     close: async () => {
       // Audit events still queued are written before the database goes.
       await auditWriter.close().catch((err: unknown) => opts.logger.error({ err, lost: auditWriter.pending }, 'audit events lost at shutdown'));

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FhirSourceConfig } from '../config/config.schema.js';
 import type { PrismaClient } from '../datasources/cache/generated/client.js';
 import type { PatientIndex } from '../datasources/cache/patient-index.js';
+import type { PopulationStore } from '../datasources/population/population-store.js';
 import type { SearchCache } from '../datasources/cache/search-cache.js';
 import type { SourcePatientRow } from '../datasources/cache/source-patient-store.js';
 import { fallbackCapabilities, readCapabilities } from '../datasources/fhir/capabilities.js';
@@ -25,6 +26,7 @@ import { matchSettings, type MatchSettings } from '../identity/match-decision.js
 import { populationLinker, type PopulationLinker } from '../identity/population-linker.js';
 import { recordAudit } from '../datasources/cache/audit-log.js';
 import { linkUnlinked } from './link-unlinked.js';
+import { recordPopulationFacts } from './population-facts.js';
 import type { SyncProgressEvent } from './progress.js';
 import { upsertSourcePatients } from './source-patient-rows.js';
 import { SyncStateStore, type SyncCursor } from './sync-state.js';
@@ -50,6 +52,8 @@ export interface PopulationSyncDeps {
     cache: SearchCache;
     /** Default: the clinical types the source's /metadata lists (all of them when unknown). */
     types?: readonly string[];
+    /** Also extracts cohort facts from what was fetched, and records complete runs (analytics). */
+    population?: PopulationStore;
   };
 }
 
@@ -169,6 +173,7 @@ export async function syncSource(source: FhirSourceConfig, deps: PopulationSyncD
     await linkUnlinked(deps.prisma, linker, source.id);
     await settlePendingChecks(run, linker);
     await states.complete(source.id, nextSince, now());
+    if (deps.resourceCache?.population && run.resourceErrors === 0) await deps.resourceCache.population.markSynced(source.id, run.startedAt, run.indexed);
     emit(run, 'done');
     return result(run, 'complete', cursor !== null);
   } catch (err) {
@@ -346,6 +351,7 @@ async function fillResourceCache(run: Run, patientIds: string[]): Promise<number
   const loaders = createLoaders({ clients: rc.clients, cache: rc.cache, signal: run.opts.signal });
   const answers = await Promise.all(types.map((t) => loaders.resources(run.source.id, t).loadMany(patientIds)));
   await loaders.whenIdle();
+  if (rc.population) await recordPopulationFacts(rc.population, run.source.id, types, patientIds, answers);
   return answers.flat().filter((a) => a instanceof Error).length;
 }
 

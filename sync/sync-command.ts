@@ -3,6 +3,7 @@ import { fhirSources, type ChartgraphConfig } from '../config/config.schema.js';
 import { openDatabase } from '../datasources/cache/database.js';
 import { PatientIndex } from '../datasources/cache/patient-index.js';
 import { PrismaSearchCache } from '../datasources/cache/prisma-search-cache.js';
+import { PopulationStore } from '../datasources/population/population-store.js';
 import { FhirClient } from '../datasources/fhir/fhir-client.js';
 import { syncSources, type SourceSyncResult } from './population-sync.js';
 import { createProgressBar } from './progress.js';
@@ -53,6 +54,7 @@ export async function runSyncCommand(config: ChartgraphConfig, flags: SyncComman
           resourceCache: {
             clients,
             cache: new PrismaSearchCache(database.prisma, { ttlSeconds: config.cache.ttlSeconds, defaultTtlSeconds: config.cache.defaultTtlSeconds }),
+            population: new PopulationStore(database.prisma),
           },
         }),
       },

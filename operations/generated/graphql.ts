@@ -168,6 +168,97 @@ export type Coding = {
   system?: Maybe<Scalars['String']['output']>;
 };
 
+/** One cell of a cohort breakdown. */
+export type CohortCell = {
+  __typename?: 'CohortCell';
+  /** Distinct patients in the cell; null when suppressed. */
+  count?: Maybe<Scalars['Int']['output']>;
+  /** The cell’s value of each dimension, in the order asked. */
+  keys: Array<Scalars['String']['output']>;
+  /** True when the count is withheld: for analysts, a count under `analytics.suppressionThreshold`, or a complementary cell withheld so that a suppressed one cannot be worked out from the totals. */
+  suppressed: Scalars['Boolean']['output'];
+};
+
+/** The patients who meet cohort criteria, a page at a time, with breakdowns and freshness. */
+export type CohortConnection = {
+  __typename?: 'CohortConnection';
+  /** Distinct patients per combination of the dimensions (cells without patients are left out). For analysts, cells under `analytics.suppressionThreshold` come back `count: null, suppressed: true`, with complementary cells suppressed so no hidden count follows from the totals. */
+  breakdown: Array<CohortCell>;
+  /** The patients of this page, with cursors. */
+  edges: Array<CohortEdge>;
+  /** How current the population store behind this answer is. */
+  freshness: CohortFreshness;
+  /** The patients of this page (none for analysts when the cohort is under the suppression threshold). */
+  nodes: Array<Patient>;
+  /** Where this page stands. */
+  pageInfo: PageInfo;
+  /** Patients in the cohort across every source, each unified patient once. Null for analysts when under the suppression threshold. */
+  totalCount?: Maybe<Scalars['Int']['output']>;
+};
+
+
+/** The patients who meet cohort criteria, a page at a time, with breakdowns and freshness. */
+export type CohortConnectionBreakdownArgs = {
+  by: Array<CohortDimension>;
+};
+
+/** Who is in a cohort. Every field is optional; fields combine with AND, the values of one list with OR. */
+export type CohortCriteria = {
+  /** Oldest age in whole years as of today (inclusive). Analysts: at most 89 (older ages are one group). */
+  ageMax?: InputMaybe<Scalars['Int']['input']>;
+  /** Youngest age in whole years as of today (inclusive). */
+  ageMin?: InputMaybe<Scalars['Int']['input']>;
+  /** Condition codes as tokens (`system|code` or `code`): a patient with any of them, of any clinical status (entered-in-error and refuted ones never count). */
+  conditions?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** A patient with an encounter starting on or after this date (analysts: from the first day of its year). */
+  encounterSince?: InputMaybe<Scalars['Date']['input']>;
+  /** Administrative gender. */
+  gender?: InputMaybe<Gender>;
+  /** Medication codes as tokens (MedicationRequest.medicationCodeableConcept): a patient with a request for any of them. */
+  medications?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Observation tests: a patient passing any of them. */
+  observations?: InputMaybe<Array<ObservationCriterion>>;
+  /** Payers of an active Coverage, by `payor` display or identifier value. */
+  payers?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** A patient with a record at any of these sources (facts of every source still count). */
+  sources?: InputMaybe<Array<Scalars['ID']['input']>>;
+};
+
+/** What a cohort breakdown groups by. */
+export type CohortDimension =
+  /** Age as of today in decades (`0-9`, `10-19`, ... `80-89`), `90+` together, `unknown` without a birth date. */
+  | 'AGE_GROUP'
+  /** Administrative gender (`unknown` when no record says). */
+  | 'GENDER'
+  /** Payer of each active Coverage (a patient with two payers counts in both; `none` without one). */
+  | 'PAYER'
+  /** Each source holding a record of the patient (a patient of two sources counts in both). */
+  | 'SOURCE'
+  /** Year of the patient’s latest encounter at any source (`none` without one). */
+  | 'YEAR_OF_LAST_ENCOUNTER';
+
+/** One patient of a cohort with its cursor. */
+export type CohortEdge = {
+  __typename?: 'CohortEdge';
+  /** Opaque cursor of this patient. */
+  cursor: Scalars['String']['output'];
+  /** The patient. */
+  node: Patient;
+};
+
+/** How current a cohort answer is: cohorts come from the local store that `chartgraph sync --resources` fills. */
+export type CohortFreshness = {
+  __typename?: 'CohortFreshness';
+  /** When this answer was computed. */
+  asOf: Scalars['DateTime']['output'];
+  /** Start of the oldest last complete sync among the synced sources: every fact was fetched at or after it. Null before any sync. */
+  oldestFetchedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Configured sources never synced with resources: their patients and facts may be missing. */
+  sourcesNotSynced: Array<Scalars['ID']['output']>;
+  /** Sources being synced right now (the answer may change as they finish). */
+  sourcesSyncing: Array<Scalars['ID']['output']>;
+};
+
 /** A problem, diagnosis or health concern (FHIR Condition). */
 export type Condition = {
   __typename?: 'Condition';
@@ -784,6 +875,22 @@ export type ObservationConnection = {
   totalCount: Scalars['Int']['output'];
 };
 
+/** A test on a patient’s observations of one code; values compare in the code’s normalised (UCUM) unit. */
+export type ObservationCriterion = {
+  /** The observation code as a token, `system|code` or `code` (e.g. `http://loinc.org|4548-4`). */
+  code: Scalars['String']['input'];
+  /** LATEST (default): the latest value must qualify; ANY: one value must. */
+  match?: InputMaybe<ObservationMatch>;
+  /** Highest qualifying value (inclusive), in `unit`. */
+  maxValue?: InputMaybe<Scalars['Float']['input']>;
+  /** Lowest qualifying value (inclusive), in `unit`. */
+  minValue?: InputMaybe<Scalars['Float']['input']>;
+  /** Only observations on or after this date count (analysts: from the first day of its year). */
+  since?: InputMaybe<Scalars['Date']['input']>;
+  /** Unit of the bounds (UCUM, e.g. `%` or `mmol/mol`); converted like stored values. Values in other, unconvertible units do not qualify. */
+  unit?: InputMaybe<Scalars['String']['input']>;
+};
+
 /** One observation with its cursor. */
 export type ObservationEdge = {
   __typename?: 'ObservationEdge';
@@ -792,6 +899,13 @@ export type ObservationEdge = {
   /** The observation. */
   node: Observation;
 };
+
+/** Which of a patient’s values an observation criterion tests. */
+export type ObservationMatch =
+  /** Any value of the code (since `since`). */
+  | 'ANY'
+  /** The patient’s most recent value of the code (across every source, since `since`). */
+  | 'LATEST';
 
 /** Relay page information. */
 export type PageInfo = {
@@ -1140,6 +1254,8 @@ export type Query = {
   __typename?: 'Query';
   /** Recorded accesses to patient data, newest first, with filters. Admins only. */
   auditEvents: AuditEventConnection;
+  /** Patients across every source whose records meet the criteria, answered from the local population store (`chartgraph sync --resources`), in a stable order. Analysts get pseudonymous ids, Safe Harbor fields and suppressed small counts. */
+  cohort: CohortConnection;
   /** An ad-hoc real-time eligibility check by member details, for a member not (yet) in any EHR. Payer rejections are results with `status: REJECTED`; a payer that cannot be reached is an UPSTREAM_* error. */
   eligibility?: Maybe<EligibilityResult>;
   /** One patient by unified id, with every linked source record. */
@@ -1167,6 +1283,13 @@ export type QueryAuditEventsArgs = {
   patientId?: InputMaybe<Scalars['ID']['input']>;
   subject?: InputMaybe<Scalars['String']['input']>;
   to?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
+
+export type QueryCohortArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  criteria: CohortCriteria;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -1314,6 +1437,15 @@ export type SourceStatus =
   /** The last call succeeded. */
   | 'UP';
 
+export type CohortDashboardQueryVariables = Exact<{
+  conditions: Array<Scalars['String']['input']> | Scalars['String']['input'];
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+
+export type CohortDashboardQuery = { __typename?: 'Query', cohort: { __typename?: 'CohortConnection', totalCount?: number | null, byAge: Array<{ __typename?: 'CohortCell', keys: Array<string>, count?: number | null, suppressed: boolean }>, byAgeAndGender: Array<{ __typename?: 'CohortCell', keys: Array<string>, count?: number | null, suppressed: boolean }>, freshness: { __typename?: 'CohortFreshness', asOf: string, oldestFetchedAt?: string | null, sourcesNotSynced: Array<string>, sourcesSyncing: Array<string> }, nodes: Array<{ __typename?: 'Patient', id: string, ageGroup?: string | null, gender?: Gender | null, latestHbA1c: { __typename?: 'ObservationConnection', nodes: Array<{ __typename?: 'Observation', effective?: string | null, valueQuantity?: { __typename?: 'Quantity', value?: number | null, unit?: string | null } | null }> } }>, pageInfo: { __typename?: 'PageInfo', hasNextPage: boolean, endCursor?: string | null } } };
+
 export type DashboardQueryVariables = Exact<{
   ids: Array<Scalars['ID']['input']> | Scalars['ID']['input'];
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -1356,6 +1488,7 @@ export type SourcesQueryVariables = Exact<{ [key: string]: never; }>;
 export type SourcesQuery = { __typename?: 'Query', sources: Array<{ __typename?: 'Source', id: string, name: string, kind: string, status: SourceStatus, lastCheckedAt?: string | null, capabilities?: { __typename?: 'SourceCapabilities', fhirVersion?: string | null, software?: string | null, patientOrSearch: boolean, maxCount: number } | null }> };
 
 
+export const CohortDashboardDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"CohortDashboard"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"conditions"}},"type":{"kind":"NonNullType","type":{"kind":"ListType","type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}},"defaultValue":{"kind":"IntValue","value":"20"}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cohort"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"criteria"},"value":{"kind":"ObjectValue","fields":[{"kind":"ObjectField","name":{"kind":"Name","value":"conditions"},"value":{"kind":"Variable","name":{"kind":"Name","value":"conditions"}}}]}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","alias":{"kind":"Name","value":"byAge"},"name":{"kind":"Name","value":"breakdown"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"by"},"value":{"kind":"ListValue","values":[{"kind":"EnumValue","value":"AGE_GROUP"}]}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"keys"}},{"kind":"Field","name":{"kind":"Name","value":"count"}},{"kind":"Field","name":{"kind":"Name","value":"suppressed"}}]}},{"kind":"Field","alias":{"kind":"Name","value":"byAgeAndGender"},"name":{"kind":"Name","value":"breakdown"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"by"},"value":{"kind":"ListValue","values":[{"kind":"EnumValue","value":"AGE_GROUP"},{"kind":"EnumValue","value":"GENDER"}]}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"keys"}},{"kind":"Field","name":{"kind":"Name","value":"count"}},{"kind":"Field","name":{"kind":"Name","value":"suppressed"}}]}},{"kind":"Field","name":{"kind":"Name","value":"freshness"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"asOf"}},{"kind":"Field","name":{"kind":"Name","value":"oldestFetchedAt"}},{"kind":"Field","name":{"kind":"Name","value":"sourcesNotSynced"}},{"kind":"Field","name":{"kind":"Name","value":"sourcesSyncing"}}]}},{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"ageGroup"}},{"kind":"Field","name":{"kind":"Name","value":"gender"}},{"kind":"Field","alias":{"kind":"Name","value":"latestHbA1c"},"name":{"kind":"Name","value":"observations"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"code"},"value":{"kind":"StringValue","value":"http://loinc.org|4548-4","block":false}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"1"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"effective"}},{"kind":"Field","name":{"kind":"Name","value":"valueQuantity"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"value"}},{"kind":"Field","name":{"kind":"Name","value":"unit"}}]}}]}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}}]}}]}}]} as unknown as DocumentNode<CohortDashboardQuery, CohortDashboardQueryVariables>;
 export const DashboardDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"Dashboard"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"ids"}},"type":{"kind":"NonNullType","type":{"kind":"ListType","type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}},"defaultValue":{"kind":"IntValue","value":"5"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"patients"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"ids"},"value":{"kind":"Variable","name":{"kind":"Name","value":"ids"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"text"}}]}},{"kind":"Field","name":{"kind":"Name","value":"birthDate"}},{"kind":"Field","name":{"kind":"Name","value":"gender"}},{"kind":"Field","name":{"kind":"Name","value":"conditions"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"clinicalStatus"},"value":{"kind":"StringValue","value":"active","block":false}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"text"}}]}},{"kind":"Field","name":{"kind":"Name","value":"onset"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"observations"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"text"}}]}},{"kind":"Field","name":{"kind":"Name","value":"effective"}},{"kind":"Field","name":{"kind":"Name","value":"valueQuantity"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"value"}},{"kind":"Field","name":{"kind":"Name","value":"unit"}}]}}]}}]}}]}}]}}]} as unknown as DocumentNode<DashboardQuery, DashboardQueryVariables>;
 export const PatientByIdentifierDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"PatientByIdentifier"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"system"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"value"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}},"defaultValue":{"kind":"IntValue","value":"10"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"patientByIdentifier"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"system"},"value":{"kind":"Variable","name":{"kind":"Name","value":"system"}}},{"kind":"Argument","name":{"kind":"Name","value":"value"},"value":{"kind":"Variable","name":{"kind":"Name","value":"value"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"text"}},{"kind":"Field","name":{"kind":"Name","value":"family"}},{"kind":"Field","name":{"kind":"Name","value":"given"}}]}},{"kind":"Field","name":{"kind":"Name","value":"birthDate"}},{"kind":"Field","name":{"kind":"Name","value":"gender"}},{"kind":"Field","name":{"kind":"Name","value":"sourceRecords"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"source"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"name"}}]}},{"kind":"Field","name":{"kind":"Name","value":"sourcePatientId"}},{"kind":"Field","name":{"kind":"Name","value":"matchMethod"}}]}},{"kind":"Field","name":{"kind":"Name","value":"conditions"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"code"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"text"}},{"kind":"Field","name":{"kind":"Name","value":"coding"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"system"}},{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"display"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"clinicalStatus"}},{"kind":"Field","name":{"kind":"Name","value":"onset"}},{"kind":"Field","name":{"kind":"Name","value":"provenance"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"source"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"Field","name":{"kind":"Name","value":"fetchedAt"}},{"kind":"Field","name":{"kind":"Name","value":"stale"}}]}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"observations"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"code"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"text"}}]}},{"kind":"Field","name":{"kind":"Name","value":"effective"}},{"kind":"Field","name":{"kind":"Name","value":"valueQuantity"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"value"}},{"kind":"Field","name":{"kind":"Name","value":"unit"}}]}},{"kind":"Field","name":{"kind":"Name","value":"valueString"}}]}}]}}]}}]}}]} as unknown as DocumentNode<PatientByIdentifierQuery, PatientByIdentifierQueryVariables>;
 export const PatientMedicationsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"PatientMedications"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"status"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}},"defaultValue":{"kind":"StringValue","value":"active","block":false}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"patient"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"medicationRequests"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"status"},"value":{"kind":"Variable","name":{"kind":"Name","value":"status"}}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"50"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"medication"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"text"}}]}},{"kind":"Field","name":{"kind":"Name","value":"authoredOn"}},{"kind":"Field","name":{"kind":"Name","value":"dosageInstructions"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"allergies"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"50"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"nodes"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"text"}}]}},{"kind":"Field","name":{"kind":"Name","value":"criticality"}},{"kind":"Field","name":{"kind":"Name","value":"clinicalStatus"}}]}}]}}]}}]}}]} as unknown as DocumentNode<PatientMedicationsQuery, PatientMedicationsQueryVariables>;

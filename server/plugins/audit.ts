@@ -76,6 +76,7 @@ export function auditPlugin(writer: { record(event: AuditRecord): void }): Apoll
               detail: {
                 ...(operationName && { operationName }),
                 lookups: [...trail.lookups].sort(),
+                ...(trail.cohorts.length > 0 && { cohorts: trail.cohorts.map((c) => ({ criteria: plainJson(c.criteria), breakdowns: c.breakdowns })) }),
                 ...(denied.length > 0 && { deniedGroups: denied }),
                 ...(codes.length > 0 && { errorCodes: codes }),
               },
@@ -85,4 +86,9 @@ export function auditPlugin(writer: { record(event: AuditRecord): void }): Apoll
       };
     },
   };
+}
+
+/** Input objects arrive with a null prototype; the audit detail stores plain JSON. */
+function plainJson(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value ?? null));
 }

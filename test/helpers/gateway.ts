@@ -38,6 +38,8 @@ export interface TestGatewayOptions {
   sandbox?: SandboxOptions;
   /** The whole config instead of the defaults, built from the sandbox's sources. */
   config?: (sources: unknown[]) => Record<string, unknown>;
+  /** `analytics` config keys (e.g. `suppressionThreshold`). */
+  analytics?: Record<string, unknown>;
   /** `cache` keys over the defaults (by default nothing is served from the cache). */
   cache?: Record<string, unknown>;
   /** Keys over every sandbox source entry (`timeoutMs`, `resilience`, ...). */
@@ -69,6 +71,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
       // Nothing served from the cache unless a test asks: every query reaches the sources.
       cache: { url: db.url, defaultTtlSeconds: 0, staleWhileRevalidateSeconds: 0, staleIfErrorSeconds: 0, ...opts.cache },
       auth: { mode: 'dev' },
+      ...(opts.analytics && { analytics: opts.analytics }),
       sources,
     };
     const config = parseConfig(raw);

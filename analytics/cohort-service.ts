@@ -1,0 +1,105 @@
+import type { PrismaClient } from '../datasources/cache/generated/client.js';
+import { CohortStore, type CohortDimensionKey, type CohortFilter } from '../datasources/population/cohort-store.js';
+import { PopulationStore } from '../datasources/population/population-store.js';
+import { suppressSmallCells, type PublishedCell } from './suppression.js';
+
+/** How current a cohort's answer is. */
+export interface CohortFreshness {
+  asOf: Date;
+  /** Start of the oldest last complete fill among the synced sources; null when none was ever filled. */
+  oldestFetchedAt: Date | null;
+  /** Configured FHIR sources never filled completely: their patients may be missing. */
+  sourcesNotSynced: string[];
+  /** Sources whose sync runs now. */
+  sourcesSyncing: string[];
+}
+
+/** Options of the cohort service. */
+export interface CohortServiceOptions {
+  /** Cells under this count are suppressed for de-identified callers (`analytics.suppressionThreshold`). */
+  suppressionThreshold: number;
+  /** The configured FHIR source ids. */
+  sourceIds: readonly string[];
+  now?: () => Date;
+}
+
+/**
+ * One cohort of one request: members read once and shared by `totalCount`, the page and
+ * every breakdown of the request.
+ */
+export class Cohort {
+  private membersOnce?: Promise<string[]>;
+
+  constructor(
+    private readonly service: CohortService,
+    readonly filter: CohortFilter,
+    /** De-identified caller: small counts suppressed. */
+    readonly suppress: boolean,
+  ) {}
+
+  /** Every unified id of the cohort, in id order. */
+  members(): Promise<string[]> {
+    return (this.membersOnce ??= this.service.store.members(this.filter));
+  }
+
+  /** The count as the caller may see it: null for a de-identified caller under the threshold. */
+  async totalCount(): Promise<number | null> {
+    const n = (await this.members()).length;
+    return this.suppress && n < this.service.threshold ? null : n;
+  }
+
+  /** True when the caller may not see who is in it (a de-identified caller, a cohort under the threshold). */
+  async hidden(): Promise<boolean> {
+    return (await this.totalCount()) === null;
+  }
+
+  /** Cells by these dimensions; exact for identified callers, suppressed (with complementary cells) otherwise. */
+  async breakdown(by: readonly CohortDimensionKey[]): Promise<PublishedCell[]> {
+    const groups = await this.service.store.breakdown(this.filter, by, this.service.now());
+    if (!this.suppress) return groups.map((g) => ({ keys: g.keys, count: g.count, suppressed: false }));
+    return suppressSmallCells(groups, this.service.threshold);
+  }
+}
+
+/**
+ * Cohorts from the population store: who matches (facts joined to unified patients through
+ * the patient index), breakdowns, and how current the store is.
+ */
+export class CohortService {
+  readonly store: CohortStore;
+  private readonly population: PopulationStore;
+  readonly threshold: number;
+  readonly now: () => Date;
+  /** The configured FHIR source ids. */
+  readonly sourceIds: readonly string[];
+
+  constructor(
+    prisma: PrismaClient,
+    private readonly opts: CohortServiceOptions,
+  ) {
+    this.store = new CohortStore(prisma);
+    this.population = new PopulationStore(prisma);
+    this.threshold = opts.suppressionThreshold;
+    this.now = opts.now ?? (() => new Date());
+    this.sourceIds = opts.sourceIds;
+  }
+
+  /** A cohort for one request. */
+  cohort(filter: CohortFilter, opts: { suppress: boolean }): Cohort {
+    return new Cohort(this, filter, opts.suppress);
+  }
+
+  /** How current cohorts are: per-source fill times and what is still missing. */
+  async freshness(): Promise<CohortFreshness> {
+    const [states, syncing] = await Promise.all([this.population.sourceStates(), this.population.sourcesSyncing()]);
+    const configured = new Set(this.opts.sourceIds);
+    const synced = states.filter((s) => configured.has(s.sourceId));
+    const times = synced.map((s) => s.syncedAt.getTime());
+    return {
+      asOf: this.now(),
+      oldestFetchedAt: times.length > 0 ? new Date(Math.min(...times)) : null,
+      sourcesNotSynced: this.opts.sourceIds.filter((id) => !synced.some((s) => s.sourceId === id)),
+      sourcesSyncing: syncing.filter((id) => configured.has(id)),
+    };
+  }
+}
