@@ -237,6 +237,16 @@ export const configSchema = z
       })
       .strict()
       .default({ maxPatientsPerRequest: 1000, maxDepth: 12, maxAliases: 30, maxCost: 1_000_000, maxTokens: 10_000, batching: false }),
+    audit: z
+      .object({
+        /**
+         * Local append-only file (JSON lines, fsync'd) that holds audit events while the cache
+         * database is unreachable; replayed into it when it is back. One per replica.
+         */
+        spoolFile: z.string().min(1).default('.chartgraph/audit-spool.jsonl'),
+      })
+      .strict()
+      .default({ spoolFile: '.chartgraph/audit-spool.jsonl' }),
     security: z
       .object({
         /**

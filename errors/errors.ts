@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'UPSTREAM_TIMEOUT'
   | 'UPSTREAM_RATE_LIMITED'
   | 'RATE_LIMITED'
+  | 'CACHE_UNAVAILABLE'
   | 'INTERNAL_SERVER_ERROR';
 
 /** Base of chartgraph's errors: a GraphQLError with a typed code. Anything else is masked. */
@@ -45,6 +46,17 @@ export class RateLimitedError extends ChartgraphError {
       // Apollo turns this into the HTTP status and headers of the response, then drops it.
       http: { status: 429, headers: new Map([['retry-after', String(retryAfterSec)]]) },
     });
+  }
+}
+
+/**
+ * The cache and patient index database cannot be reached. As a partial error it says the
+ * answer came from the sources alone; as a field's error, that the field needs the index
+ * (a first lookup, a search of the index, an admin action).
+ */
+export class CacheUnavailableError extends ChartgraphError {
+  constructor(message = 'The cache and patient index are unavailable (database unreachable); this needs the patient index, try again shortly') {
+    super(message, 'CACHE_UNAVAILABLE');
   }
 }
 

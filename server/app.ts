@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { fastifyApolloDrainPlugin, fastifyApolloHandler } from '@as-integrations/fastify';
+import { fastifyApolloHandler } from '@as-integrations/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ChartgraphConfig } from '../config/config.schema.js';
@@ -19,6 +19,8 @@ import { createFormatError, responseErrorsPlugin } from './plugins/response-erro
 import { createRateLimiter } from './rate-limit.js';
 import { buildGatewaySchema } from './schema.js';
 import { loadMigrations } from '../datasources/cache/migrator.js';
+import { runWithDatabaseNotes } from '../datasources/cache/database-health.js';
+import { databaseOutagePlugin } from './plugins/database-outage.js';
 import { createGatewayServices, type RunningServices, type ServiceOptions } from './services.js';
 
 export interface GatewayOptions extends Partial<ServiceOptions> {
@@ -41,8 +43,16 @@ export interface Gateway {
   url: string;
   fastify: FastifyInstance;
   services: RunningServices;
-  close(): Promise<void>;
+  /**
+   * Stops taking requests, lets those in flight finish (for at most `graceMs`, default
+   * 15 s, then their connections are cut), and writes every queued audit event (to the
+   * database, or to the spool file when it is unreachable) before closing it.
+   */
+  close(opts?: { graceMs?: number }): Promise<void>;
 }
+
+/** How long in-flight requests may take to finish at shutdown (README: "Operations"). */
+export const SHUTDOWN_GRACE_MS = 15_000;
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
 
@@ -56,6 +66,7 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
   const services = await createGatewayServices(config, {
     ...opts,
     deidKeyFile: opts.deidKeyFile ?? (opts.devSecretFile ? path.join(path.dirname(opts.devSecretFile), 'deid-key') : undefined),
+    auditSpoolFile: opts.auditSpoolFile ?? (opts.devSecretFile ? path.join(path.dirname(opts.devSecretFile), 'audit-spool.jsonl') : undefined),
     onUpstreamCall: (call) => {
       opts.onUpstreamCall?.(call);
       metrics.upstreamCall(call);
@@ -89,10 +100,13 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
     parseOptions: { maxTokens: config.limits.maxTokens },
     validationRules: [maxDepthRule(config.limits.maxDepth), maxAliasesRule(config.limits.maxAliases)],
     includeStacktraceInErrorResponses: false,
-    formatError: createFormatError(logger),
+    // The CLI owns SIGINT/SIGTERM (one handler, the documented grace, exit code 0); Apollo's
+    // own handler would stop the server early and re-raise the signal (exit 143).
+    stopOnTerminationSignals: false,
+    formatError: createFormatError(logger, services.databaseHealth),
     plugins: [
-      fastifyApolloDrainPlugin(fastify),
       responseErrorsPlugin(),
+      databaseOutagePlugin(),
       ApolloServerPluginLandingPageDisabled(),
       // Answers hold patient data: no cache hints, and no per-field hook computing them.
       ApolloServerPluginCacheControlDisabled(),
@@ -114,7 +128,7 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
       .$queryRaw<{ migration_name: string }[]>`SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`
       .then((rows) => new Set(rows.map((r) => r.migration_name)))
       .catch(() => null);
-    const database = applied ? 'ok' : 'unreachable';
+    const database = applied ? 'ok' : 'down';
     const pending = applied ? expectedMigrations.filter((m) => !applied.has(m)).length : null;
     const sources = config.sources.map((s) => ({
       id: s.id,
@@ -159,8 +173,11 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
     url: '/graphql',
     handler: (request, reply) => {
       if (graphiql?.wantsPage(request)) return graphiql.sendPage(reply);
-      // Each request's upstream calls reach its explain collector through this async scope.
-      return runWithExplainCollector(new ExplainCollector(), () => graphql.call(fastify, request, reply));
+      // Each request's upstream calls reach its explain collector through this async scope,
+      // and its misses of an unreachable database its notes.
+      return runWithDatabaseNotes({ unavailable: false }, () =>
+        runWithExplainCollector(new ExplainCollector(), () => graphql.call(fastify, request, reply)),
+      );
     },
   });
   fastify.addHook('onResponse', async (request, reply) => {
@@ -182,10 +199,16 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
     url,
     fastify,
     services,
-    async close() {
+    async close({ graceMs = SHUTDOWN_GRACE_MS } = {}) {
       if (closed) return;
       closed = true;
-      await fastify.close();
+      // A client that never reads its answer must not hold the shutdown past the grace.
+      const cut = setTimeout(() => fastify.server.closeAllConnections(), graceMs);
+      try {
+        await fastify.close();
+      } finally {
+        clearTimeout(cut);
+      }
       await apollo.stop();
       await rateLimiter?.close();
       await services.close();

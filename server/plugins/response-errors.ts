@@ -2,7 +2,8 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
-import { ChartgraphError } from '../../errors/errors.js';
+import { isDatabaseUnavailable } from '../../datasources/cache/database-health.js';
+import { CacheUnavailableError, ChartgraphError } from '../../errors/errors.js';
 import type { RequestContext } from '../../resolvers/context.js';
 
 // Codes Apollo itself gives to request errors (bad syntax, failed validation, bad
@@ -39,18 +40,26 @@ export function errorForLog(err: unknown): Record<string, unknown> {
 const loggedWithRequestId = new WeakSet<object>();
 
 function isUnexpected(original: unknown, code: unknown): boolean {
+  // An unreachable database is logged once per outage by its health tracker, not per request.
+  if (isDatabaseUnavailable(original)) return false;
   return !(original instanceof ChartgraphError) && !(typeof code === 'string' && APOLLO_REQUEST_CODES.has(code));
 }
 
 /**
  * Apollo `formatError`: our typed errors and Apollo's request errors go out as they are;
+ * an unreachable cache database becomes CACHE_UNAVAILABLE (and is reported to `database`);
  * anything else is logged here and replaced by a bare INTERNAL_SERVER_ERROR, since its
  * message may hold internals or patient data.
  */
-export function createFormatError(logger: Logger) {
+export function createFormatError(logger: Logger, database?: { reportFailure(error: unknown): boolean }) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
     if (original instanceof ChartgraphError) return formatted;
+    // A field that needed the database while it is unreachable: say so, without its detail.
+    if (isDatabaseUnavailable(original)) {
+      database?.reportFailure(original);
+      return { ...new CacheUnavailableError().toJSON(), path: formatted.path };
+    }
     const code = formatted.extensions?.code;
     if (typeof code === 'string' && APOLLO_REQUEST_CODES.has(code)) return formatted;
     if (!(typeof original === 'object' && original !== null && loggedWithRequestId.has(original))) {
