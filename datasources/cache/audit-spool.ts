@@ -35,9 +35,20 @@ export class AuditSpool {
 
   /** How many events wait in the spool (its own file and any replay left unfinished). */
   async count(): Promise<number> {
-    let n = 0;
-    for (const file of await this.files()) n += parseLines(await readFile(file, 'utf8').catch(() => '')).length;
-    return n;
+    // A replay renames the spool between listing and reading: list again rather than miss it.
+    for (let attempt = 0; ; attempt++) {
+      let n = 0;
+      let moved = false;
+      for (const file of await this.files()) {
+        const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'ENOENT') throw err;
+          moved = true;
+          return '';
+        });
+        n += parseLines(text).length;
+      }
+      if (!moved || attempt >= 10) return n;
+    }
   }
 
   /**
