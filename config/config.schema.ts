@@ -237,6 +237,17 @@ export const configSchema = z
       })
       .strict()
       .default({ maxPatientsPerRequest: 1000, maxDepth: 12, maxAliases: 30, maxCost: 1_000_000, maxTokens: 10_000, batching: false }),
+    sourceHealth: z
+      .object({
+        /** Calls older than this no longer count toward a source's status. */
+        windowSeconds: z.number().int().positive().default(60),
+        /** DEGRADED when the 90th percentile of per-exchange latency in the window is above this. */
+        degradedLatencyMs: z.number().int().positive().default(2_000),
+        /** DEGRADED when more than this share of the window's calls failed (from 5 calls on). */
+        degradedErrorRate: z.number().min(0).max(1).default(0.2),
+      })
+      .strict()
+      .default({ windowSeconds: 60, degradedLatencyMs: 2_000, degradedErrorRate: 0.2 }),
     audit: z
       .object({
         /**

@@ -61,7 +61,7 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
   const { logger } = opts;
   const metrics = createMetrics({
     sourceIds: config.sources.map((s) => s.id),
-    sourceStatus: (id) => services.health.status(id).status,
+    sourceStatus: (id) => (services.clients.get(id)?.breakerState === 'open' ? 'DOWN' : services.health.status(id).status),
   });
   const services = await createGatewayServices(config, {
     ...opts,
@@ -130,11 +130,13 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
       .catch(() => null);
     const database = applied ? 'ok' : 'down';
     const pending = applied ? expectedMigrations.filter((m) => !applied.has(m)).length : null;
-    const sources = config.sources.map((s) => ({
-      id: s.id,
-      status: services.health.status(s.id).status,
-      breaker: services.clients.get(s.id)?.breakerState ?? null,
-    }));
+    const sources = config.sources.map((s) => {
+      const health = services.health.report(s.id);
+      const breaker = services.clients.get(s.id)?.breakerState ?? null;
+      // An open breaker means the source is failing, whatever the last call said (as in `sources`).
+      const status = breaker === 'open' ? 'DOWN' : health.status;
+      return { id: s.id, status, breaker, p90Ms: health.p90Ms, errorRate: health.errorRate };
+    });
     const ready = database === 'ok' && pending === 0;
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', database, pendingMigrations: pending, sources });
   });

@@ -83,7 +83,7 @@ export async function createGatewayServices(config: ChartgraphConfig, opts: Serv
     listPatientsSince: (since) =>
       database.prisma.unifiedPatient.findMany({ where: since ? { createdAt: { gte: since } } : {}, select: { id: true, createdAt: true } }),
   });
-  const health = new SourceHealth();
+  const health = new SourceHealth(config.sourceHealth);
   const onCall = (call: UpstreamCall) => {
     health.record(call);
     opts.onUpstreamCall?.(call);
