@@ -237,6 +237,21 @@ export const configSchema = z
       })
       .strict()
       .default({ maxPatientsPerRequest: 1000, maxDepth: 12, maxAliases: 30, maxCost: 1_000_000, maxTokens: 10_000, batching: false }),
+    /** OpenTelemetry traces; off unless `otlp` is set. */
+    telemetry: z
+      .object({
+        serviceName: z.string().min(1).default('chartgraph'),
+        otlp: z
+          .object({
+            /** OTLP/HTTP traces endpoint, e.g. http://otel-collector:4318/v1/traces. */
+            endpoint: z.url(),
+            headers: z.record(z.string(), z.string()).default({}),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .optional(),
     sourceHealth: z
       .object({
         /** Calls older than this no longer count toward a source's status. */

@@ -21,6 +21,8 @@ import { buildGatewaySchema } from './schema.js';
 import { loadMigrations } from '../datasources/cache/migrator.js';
 import { runWithDatabaseNotes } from '../datasources/cache/database-health.js';
 import { databaseOutagePlugin } from './plugins/database-outage.js';
+import { createTelemetry } from './telemetry.js';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { createGatewayServices, type RunningServices, type ServiceOptions } from './services.js';
 
 export interface GatewayOptions extends Partial<ServiceOptions> {
@@ -36,6 +38,8 @@ export interface GatewayOptions extends Partial<ServiceOptions> {
    * de-identification, to measure what they cost. Never for real traffic.
    */
   withoutSecurity?: boolean;
+  /** Traces go to this exporter (tests: an in-memory one) instead of `telemetry.otlp`. */
+  spanExporter?: SpanExporter;
 }
 
 export interface Gateway {
@@ -63,6 +67,7 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
     sourceIds: config.sources.map((s) => s.id),
     sourceStatus: (id) => (services.clients.get(id)?.breakerState === 'open' ? 'DOWN' : services.health.status(id).status),
   });
+  const telemetry = createTelemetry(config.telemetry, { exporter: opts.spanExporter });
   const services = await createGatewayServices(config, {
     ...opts,
     deidKeyFile: opts.deidKeyFile ?? (opts.devSecretFile ? path.join(path.dirname(opts.devSecretFile), 'deid-key') : undefined),
@@ -70,6 +75,7 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
     onUpstreamCall: (call) => {
       opts.onUpstreamCall?.(call);
       metrics.upstreamCall(call);
+      telemetry?.upstreamCall(call);
       currentExplainCollector()?.recordCall(call);
     },
   });
@@ -111,6 +117,7 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
       // Answers hold patient data: no cache hints, and no per-field hook computing them.
       ApolloServerPluginCacheControlDisabled(),
       metrics.plugin(),
+      ...(telemetry ? [telemetry.plugin()] : []),
       explainPlugin(),
       limitsPlugin(config.limits),
       ...(security ? [auditPlugin(services.auditWriter)] : []),
@@ -154,6 +161,7 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
         requestId: String(request.id),
         onCacheLookup: (lookup) => {
           metrics.cacheLookup(lookup);
+          telemetry?.cacheLookup(lookup);
           explain?.recordCacheLookup(lookup);
         },
       });
@@ -177,9 +185,11 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
       if (graphiql?.wantsPage(request)) return graphiql.sendPage(reply);
       // Each request's upstream calls reach its explain collector through this async scope,
       // and its misses of an unreachable database its notes.
-      return runWithDatabaseNotes({ unavailable: false }, () =>
-        runWithExplainCollector(new ExplainCollector(), () => graphql.call(fastify, request, reply)),
-      );
+      const run = () =>
+        runWithDatabaseNotes({ unavailable: false }, () =>
+          runWithExplainCollector(new ExplainCollector(), () => graphql.call(fastify, request, reply)),
+        );
+      return telemetry ? telemetry.runRequest(String(request.id), run) : run();
     },
   });
   fastify.addHook('onResponse', async (request, reply) => {
@@ -214,6 +224,7 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
       await apollo.stop();
       await rateLimiter?.close();
       await services.close();
+      await telemetry?.shutdown().catch(() => undefined);
     },
   };
 }
