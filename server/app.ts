@@ -33,6 +33,8 @@ export interface GatewayOptions extends Partial<ServiceOptions> {
   devSecretFile?: string;
   /** GraphiQL offers a dev token per role (the demo); only honoured with `auth.mode: dev`. */
   graphiqlDevTokens?: boolean;
+  /** Values for GraphiQL's example tabs' variables, by name (the demo's sandbox MRN and name). */
+  graphiqlExamples?: Readonly<Record<string, string>>;
   /**
    * Benchmark baseline only: serve the schema without graphql-shield, audit and
    * de-identification, to measure what they cost. Never for real traffic.
@@ -171,6 +173,7 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
   const graphiql = graphiqlEnabled(config)
     ? await createGraphiql({
         logger,
+        examples: opts.graphiqlExamples,
         devTokens:
           opts.graphiqlDevTokens && config.auth.mode === 'dev'
             ? () => Promise.all(ROLES.map(async (role) => ({ role, token: await mintDevToken(config.auth, { role }, opts.devSecretFile) })))

@@ -88,11 +88,11 @@ function parsePort(value: string): number {
   return n;
 }
 
-async function serve(config: ChartgraphConfig, opts: { demo?: boolean } = {}): Promise<Gateway> {
+async function serve(config: ChartgraphConfig, opts: { demo?: boolean; examples?: Record<string, string> } = {}): Promise<Gateway> {
   startingConfig = config;
   const logger = createLogger(config.server.logLevel);
   // The demo's GraphiQL offers a dev token per role; a real deployment never does.
-  const gateway = await startGateway(config, { logger, graphiqlDevTokens: opts.demo ?? false });
+  const gateway = await startGateway(config, { logger, graphiqlDevTokens: opts.demo ?? false, graphiqlExamples: opts.examples });
   logger.info({ url: `${gateway.url}/graphql` }, 'chartgraph listening');
   return gateway;
 }
@@ -128,14 +128,17 @@ program
   .action(async () => {
     const sandbox = await startDemoSandbox();
     const config = readConfig(program.opts().config);
-    const gateway = await serve(config, { demo: true });
+    // GraphiQL's tabs start with an MRN and a name that exist in this sandbox.
+    const { demoExamples } = await import('../sandbox/demo-examples.js');
+    const examples = await demoExamples(sandbox);
+    const gateway = await serve(config, { demo: true, examples: examples && { ...examples } });
     closeOnSignal(
       () => gateway.close(),
       () => sandbox.close(),
     );
     const lines = [`\nchartgraph demo: ${gateway.url}/graphql`, `sandbox EHRs: ${sandbox.ehrs.map((e) => `${e.id} ${e.baseUrl}`).join(', ')}`, '\nDev tokens (12 h):'];
     for (const role of ROLES) lines.push(`  ${role.padEnd(17)} ${await mintDevToken(config.auth, { role })}`);
-    const example = sandbox.truth.patients.find((p) => p.ehrs.mercy && p.ehrs.stjude)?.ehrs.mercy?.mrn;
+    const example = examples?.value;
     lines.push(`\nOpen ${gateway.url}/graphql in a browser (GraphiQL), paste a token, or try:`);
     if (example) lines.push(`  { patientByIdentifier(system: "http://mercy.example/fhir/mrn", value: "${example}") { id name { text } sourceRecords { source { id } } } }`);
     console.log(lines.join('\n'));

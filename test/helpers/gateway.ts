@@ -48,6 +48,8 @@ export interface TestGatewayOptions {
   logger?: Logger;
   /** More `startGateway` options (e.g. `withoutSecurity` for baselines). */
   gatewayOptions?: Partial<GatewayOptions>;
+  /** More `startGateway` options that depend on the running sandbox (e.g. GraphiQL examples from its data). */
+  gatewayOptionsFor?: (sandbox: Sandbox) => Promise<Partial<GatewayOptions>>;
 }
 
 /** A sandbox and a gateway in front of it, over real HTTP, on a throwaway database. */
@@ -73,6 +75,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
     const secretFile = path.join(tmp, 'dev-secret');
     const gateway = await startGateway(config, {
       ...opts.gatewayOptions,
+      ...(await opts.gatewayOptionsFor?.(sandbox)),
       logger: opts.logger ?? pino({ level: 'silent' }),
       port: 0,
       devSecretFile: secretFile,
