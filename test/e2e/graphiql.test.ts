@@ -46,7 +46,7 @@ describe.skipIf(!haveChromium)('GraphiQL', () => {
         args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
       }),
     ]);
-  }, 30_000);
+  }, 120_000);
   afterAll(async () => {
     await browser?.close();
     await t?.close();
