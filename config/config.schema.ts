@@ -271,6 +271,42 @@ export const configSchema = z
       })
       .strict()
       .default({ suppressionThreshold: 11 }),
+    /** OpenTelemetry traces; off unless `otlp` is set. */
+    telemetry: z
+      .object({
+        serviceName: z.string().min(1).default('chartgraph'),
+        otlp: z
+          .object({
+            /** OTLP/HTTP traces endpoint, e.g. http://otel-collector:4318/v1/traces. */
+            endpoint: z.url(),
+            headers: z.record(z.string(), z.string()).default({}),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .optional(),
+    sourceHealth: z
+      .object({
+        /** Calls older than this no longer count toward a source's status. */
+        windowSeconds: z.number().int().positive().default(60),
+        /** DEGRADED when the 90th percentile of per-exchange latency in the window is above this. */
+        degradedLatencyMs: z.number().int().positive().default(2_000),
+        /** DEGRADED when more than this share of the window's calls failed (from 5 calls on). */
+        degradedErrorRate: z.number().min(0).max(1).default(0.2),
+      })
+      .strict()
+      .default({ windowSeconds: 60, degradedLatencyMs: 2_000, degradedErrorRate: 0.2 }),
+    audit: z
+      .object({
+        /**
+         * Local append-only file (JSON lines, fsync'd) that holds audit events while the cache
+         * database is unreachable; replayed into it when it is back. One per replica.
+         */
+        spoolFile: z.string().min(1).default('.chartgraph/audit-spool.jsonl'),
+      })
+      .strict()
+      .default({ spoolFile: '.chartgraph/audit-spool.jsonl' }),
     security: z
       .object({
         /**

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseDocument } from 'yaml';
-import { configSchema, type ChartgraphConfig } from './config.schema.js';
+import { configSchema, eligibilitySourceSchema, fhirSourceSchema, type ChartgraphConfig } from './config.schema.js';
 
 /** One problem in a config file, with where it is (`sources[1].auth.tokenUrl`). */
 export interface ConfigProblem {
@@ -34,25 +34,91 @@ function formatPath(path: readonly PropertyKey[]): string {
 
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
-/** Replaces `${NAME}` in every string of the tree; unset variables become problems. */
-function interpolateEnv(node: unknown, env: NodeJS.ProcessEnv, path: PropertyKey[], problems: ConfigProblem[]): unknown {
+/** Options of {@link parseConfig} and {@link loadConfig}. */
+export interface ParseConfigOptions {
+  /**
+   * Top-level sections (`auth`, `cache`, `sources`, ...; `sources:fhir` for the FHIR sources
+   * only) whose `${ENV}` references must be set; default: all. A command that needs only some parts (`token` needs `auth`) leaves
+   * the others' unset variables unresolved and unreported, so minting a token never needs
+   * the sources' secrets.
+   */
+  envSections?: readonly string[];
+}
+
+interface Interpolation {
+  env: NodeJS.ProcessEnv;
+  problems: ConfigProblem[];
+  /** Paths whose value could not be resolved: validation problems there are not repeated. */
+  unresolved: Set<string>;
+  /** Paths left unresolved on purpose (sections the command does not use). */
+  skipped: Set<string>;
+  envSections?: readonly string[];
+  root: unknown;
+}
+
+/** Whether `path` lies in `section`: a top-level key, or `sources:<kind>` for the sources of one kind. */
+function sectionHolds(section: string, path: readonly PropertyKey[], root: unknown): boolean {
+  const [top, kind] = section.split(':');
+  if (String(path[0]) !== top) return false;
+  if (!kind) return true;
+  const entry = (root as { sources?: unknown[] } | null)?.sources?.[Number(path[1])];
+  return (entry as { kind?: unknown } | undefined)?.kind === kind;
+}
+
+/** Replaces `${NAME}` in every string of the tree; unset variables become problems (one per path). */
+function interpolateEnv(node: unknown, path: PropertyKey[], st: Interpolation): unknown {
   if (typeof node === 'string') {
-    return node.replace(ENV_REF, (_, name: string) => {
-      const value = env[name];
-      if (value === undefined) {
-        problems.push({ path: formatPath(path), message: `environment variable ${name} is not set` });
-        return '';
+    const where = formatPath(path);
+    const needed = !st.envSections || st.envSections.some((section) => sectionHolds(section, path, st.root));
+    return node.replace(ENV_REF, (ref, name: string) => {
+      const value = st.env[name];
+      if (value !== undefined) return value;
+      if (!needed) {
+        st.skipped.add(where);
+        return ref;
       }
-      return value;
+      if (!st.unresolved.has(where)) st.problems.push({ path: where, message: `environment variable ${name} is not set` });
+      st.unresolved.add(where);
+      return '';
     });
   }
-  if (Array.isArray(node)) return node.map((item, i) => interpolateEnv(item, env, [...path, i], problems));
+  if (Array.isArray(node)) return node.map((item, i) => interpolateEnv(item, [...path, i], st));
   if (node && typeof node === 'object') {
-    return Object.fromEntries(
-      Object.entries(node).map(([k, v]) => [k, interpolateEnv(v, env, [...path, k], problems)]),
-    );
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, interpolateEnv(v, [...path, k], st)]));
   }
   return node;
+}
+
+const SOURCE_KINDS = { fhir: fhirSourceSchema, eligibility: eligibilitySourceSchema } as const;
+
+/**
+ * Sources whose `kind` is missing or unknown. A discriminated union stops at the bad
+ * discriminator and hides the entry's other mistakes, so such an entry is checked against
+ * the kind it comes closest to (fewest problems) and reported with those problems.
+ */
+function unknownKindProblems(tree: unknown): { problems: ConfigProblem[]; indices: Set<number> } {
+  const problems: ConfigProblem[] = [];
+  const indices = new Set<number>();
+  const sources = (tree as { sources?: unknown } | null)?.sources;
+  if (!Array.isArray(sources)) return { problems, indices };
+  sources.forEach((s, i) => {
+    if (!s || typeof s !== 'object') return;
+    const kind = (s as { kind?: unknown }).kind;
+    if (typeof kind === 'string' && kind in SOURCE_KINDS) return;
+    indices.add(i);
+    const kinds = Object.keys(SOURCE_KINDS);
+    problems.push({
+      path: `sources[${i}].kind`,
+      message: kind === undefined ? `missing: one of ${kinds.join(', ')}` : `unknown kind ${JSON.stringify(kind)}: one of ${kinds.join(', ')}`,
+    });
+    const attempts = Object.entries(SOURCE_KINDS).map(([k, schema]) => {
+      const result = schema.safeParse({ ...(s as object), kind: k });
+      return result.success ? [] : result.error.issues;
+    });
+    const closest = attempts.reduce((best, issues) => (issues.length < best.length ? issues : best));
+    for (const issue of closest) problems.push({ path: formatPath([`sources`, i, ...issue.path]), message: issue.message });
+  });
+  return { problems, indices };
 }
 
 function deepFreeze<T>(value: T): T {
@@ -86,25 +152,42 @@ function productionWithoutAuth(tree: unknown): ConfigProblem[] {
 }
 
 /** Validates an already-parsed config tree; throws {@link ConfigError} listing every problem. */
-export function parseConfig(raw: unknown, file = '(inline)', env: NodeJS.ProcessEnv = process.env): ChartgraphConfig {
+export function parseConfig(raw: unknown, file = '(inline)', env: NodeJS.ProcessEnv = process.env, opts: ParseConfigOptions = {}): ChartgraphConfig {
   const problems: ConfigProblem[] = [];
-  const interpolated = interpolateEnv(raw ?? {}, env, [], problems);
+  const st: Interpolation = { env, problems, unresolved: new Set(), skipped: new Set(), envSections: opts.envSections, root: raw };
+  const interpolated = interpolateEnv(raw ?? {}, [], st);
   problems.push(...duplicateSourceIds(interpolated), ...productionWithoutAuth(interpolated));
+  const kinds = unknownKindProblems(interpolated);
+  problems.push(...kinds.problems);
   const result = configSchema.safeParse(interpolated);
   if (!result.success) {
     const noAuth = problems.some((p) => p.path === 'auth');
     for (const issue of result.error.issues) {
-      const path = formatPath(issue.path);
+      const where = formatPath(issue.path);
       // Without `auth` the dev default would be refused too: one problem says it.
-      if (!(noAuth && path === 'auth.mode')) problems.push({ path, message: issue.message });
+      if (noAuth && where === 'auth.mode') continue;
+      // Already said: an unset variable, a bad kind.
+      if (st.unresolved.has(where)) continue;
+      if (issue.path[0] === 'sources' && typeof issue.path[1] === 'number' && kinds.indices.has(issue.path[1])) continue;
+      // A value left unresolved (a section this command does not use) that cannot stand as written.
+      const hint = st.skipped.has(where) ? ' (it names an environment variable that is not set)' : '';
+      problems.push({ path: where, message: issue.message + hint });
     }
   }
   if (problems.length > 0 || !result.success) throw new ConfigError(file, problems);
   return deepFreeze(result.data);
 }
 
+/** Which `${ENV}` sections each CLI command needs (see {@link ParseConfigOptions.envSections}). */
+export const COMMAND_ENV_SECTIONS = {
+  token: ['auth'],
+  migrate: ['cache', 'server'],
+  sync: ['cache', 'server', 'sources:fhir', 'identity'],
+  check: ['server', 'sources:fhir'],
+} as const satisfies Record<string, readonly string[]>;
+
 /** Reads, interpolates and validates a YAML config file, once, at start-up. */
-export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): ChartgraphConfig {
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env, opts: ParseConfigOptions = {}): ChartgraphConfig {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -118,5 +201,5 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
       doc.errors.map((e) => ({ path: `line ${e.linePos?.[0]?.line ?? '?'}`, message: e.message.split('\n')[0] ?? 'YAML error' })),
     );
   }
-  return parseConfig(doc.toJS(), file, env);
+  return parseConfig(doc.toJS(), file, env, opts);
 }

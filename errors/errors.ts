@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'RATE_LIMITED'
   | 'BAD_REQUEST'
   | 'GRAPHQL_VALIDATION_FAILED'
+  | 'CACHE_UNAVAILABLE'
   | 'INTERNAL_SERVER_ERROR';
 
 /** Base of chartgraph's errors: a GraphQLError with a typed code. Anything else is masked. */
@@ -60,6 +61,17 @@ export class RateLimitedError extends ChartgraphError {
 export class RequestRejectedError extends ChartgraphError {
   constructor(message: string, code: 'GRAPHQL_VALIDATION_FAILED' | 'BAD_REQUEST', extensions: Record<string, unknown> = {}) {
     super(message, code, { ...extensions, http: { status: 400 } });
+  }
+}
+
+/**
+ * The cache and patient index database cannot be reached. As a partial error it says the
+ * answer came from the sources alone; as a field's error, that the field needs the index
+ * (a first lookup, a search of the index, an admin action).
+ */
+export class CacheUnavailableError extends ChartgraphError {
+  constructor(message = 'The cache and patient index are unavailable (database unreachable); this needs the patient index, try again shortly') {
+    super(message, 'CACHE_UNAVAILABLE');
   }
 }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { fastifyApolloDrainPlugin, fastifyApolloHandler } from '@as-integrations/fastify';
+import { fastifyApolloHandler } from '@as-integrations/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ChartgraphConfig } from '../config/config.schema.js';
@@ -21,6 +21,10 @@ import { createFormatError, responseErrorsPlugin } from './plugins/response-erro
 import { createRateLimiter } from './rate-limit.js';
 import { buildGatewaySchema } from './schema.js';
 import { loadMigrations } from '../datasources/cache/migrator.js';
+import { runWithDatabaseNotes } from '../datasources/cache/database-health.js';
+import { databaseOutagePlugin } from './plugins/database-outage.js';
+import { createTelemetry } from './telemetry.js';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { createGatewayServices, type RunningServices, type ServiceOptions } from './services.js';
 
 export interface GatewayOptions extends Partial<ServiceOptions> {
@@ -31,11 +35,15 @@ export interface GatewayOptions extends Partial<ServiceOptions> {
   devSecretFile?: string;
   /** GraphiQL offers a dev token per role (the demo); only honoured with `auth.mode: dev`. */
   graphiqlDevTokens?: boolean;
+  /** Values for GraphiQL's example tabs' variables, by name (the demo's sandbox MRN and name). */
+  graphiqlExamples?: Readonly<Record<string, string>>;
   /**
    * Benchmark baseline only: serve the schema without graphql-shield, audit and
    * de-identification, to measure what they cost. Never for real traffic.
    */
   withoutSecurity?: boolean;
+  /** Traces go to this exporter (tests: an in-memory one) instead of `telemetry.otlp`. */
+  spanExporter?: SpanExporter;
 }
 
 export interface Gateway {
@@ -43,8 +51,16 @@ export interface Gateway {
   url: string;
   fastify: FastifyInstance;
   services: RunningServices;
-  close(): Promise<void>;
+  /**
+   * Stops taking requests, lets those in flight finish (for at most `graceMs`, default
+   * 15 s, then their connections are cut), and writes every queued audit event (to the
+   * database, or to the spool file when it is unreachable) before closing it.
+   */
+  close(opts?: { graceMs?: number }): Promise<void>;
 }
+
+/** How long in-flight requests may take to finish at shutdown (README: "Operations"). */
+export const SHUTDOWN_GRACE_MS = 15_000;
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
 /** The largest request body accepted (HTTP 413 beyond). */
@@ -62,14 +78,17 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
   const { logger } = opts;
   const metrics = createMetrics({
     sourceIds: config.sources.map((s) => s.id),
-    sourceStatus: (id) => services.health.status(id).status,
+    sourceStatus: (id) => (services.clients.get(id)?.breakerState === 'open' ? 'DOWN' : services.health.status(id).status),
   });
+  const telemetry = createTelemetry(config.telemetry, { exporter: opts.spanExporter });
   const services = await createGatewayServices(config, {
     ...opts,
     deidKeyFile: opts.deidKeyFile ?? (opts.devSecretFile ? path.join(path.dirname(opts.devSecretFile), 'deid-key') : undefined),
+    auditSpoolFile: opts.auditSpoolFile ?? (opts.devSecretFile ? path.join(path.dirname(opts.devSecretFile), 'audit-spool.jsonl') : undefined),
     onUpstreamCall: (call) => {
       opts.onUpstreamCall?.(call);
       metrics.upstreamCall(call);
+      telemetry?.upstreamCall(call);
       currentExplainCollector()?.recordCall(call);
     },
   });
@@ -99,14 +118,18 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
     parseOptions: { maxTokens: config.limits.maxTokens },
     validationRules: [...armor.validationRules, noSubscriptionOverHttpRule],
     includeStacktraceInErrorResponses: false,
-    formatError: createFormatError(logger),
+    // The CLI owns SIGINT/SIGTERM (one handler, the documented grace, exit code 0); Apollo's
+    // own handler would stop the server early and re-raise the signal (exit 143).
+    stopOnTerminationSignals: false,
+    formatError: createFormatError(logger, services.databaseHealth),
     plugins: [
-      fastifyApolloDrainPlugin(fastify),
       responseErrorsPlugin(),
+      databaseOutagePlugin(),
       ApolloServerPluginLandingPageDisabled(),
       // Answers hold patient data: no cache hints, and no per-field hook computing them.
       ApolloServerPluginCacheControlDisabled(),
       metrics.plugin(),
+      ...(telemetry ? [telemetry.plugin()] : []),
       explainPlugin(),
       ...armor.plugins,
       limitsPlugin(config.limits),
@@ -125,13 +148,15 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
       .$queryRaw<{ migration_name: string }[]>`SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`
       .then((rows) => new Set(rows.map((r) => r.migration_name)))
       .catch(() => null);
-    const database = applied ? 'ok' : 'unreachable';
+    const database = applied ? 'ok' : 'down';
     const pending = applied ? expectedMigrations.filter((m) => !applied.has(m)).length : null;
-    const sources = config.sources.map((s) => ({
-      id: s.id,
-      status: services.health.status(s.id).status,
-      breaker: services.clients.get(s.id)?.breakerState ?? null,
-    }));
+    const sources = config.sources.map((s) => {
+      const health = services.health.report(s.id);
+      const breaker = services.clients.get(s.id)?.breakerState ?? null;
+      // An open breaker means the source is failing, whatever the last call said (as in `sources`).
+      const status = breaker === 'open' ? 'DOWN' : health.status;
+      return { id: s.id, status, breaker, p90Ms: health.p90Ms, errorRate: health.errorRate };
+    });
     const ready = database === 'ok' && pending === 0;
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', database, pendingMigrations: pending, sources });
   });
@@ -184,6 +209,7 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
         requestId: String(request.id),
         onCacheLookup: (lookup) => {
           metrics.cacheLookup(lookup);
+          telemetry?.cacheLookup(lookup);
           explain?.recordCacheLookup(lookup);
         },
       });
@@ -196,6 +222,7 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
   const graphiql = graphiqlEnabled(config)
     ? await createGraphiql({
         logger,
+        examples: opts.graphiqlExamples,
         devTokens:
           opts.graphiqlDevTokens && config.auth.mode === 'dev'
             ? () => Promise.all(pageRoles.map(async (role) => ({ role, token: await mintDevToken(config.auth, { role }, opts.devSecretFile) })))
@@ -209,8 +236,13 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
     url: '/graphql',
     handler: (request, reply) => {
       if (graphiql?.wantsPage(request)) return graphiql.sendPage(reply);
-      // Each request's upstream calls reach its explain collector through this async scope.
-      return runWithExplainCollector(new ExplainCollector(), () => graphql.call(fastify, request, reply));
+      // Each request's upstream calls reach its explain collector through this async scope,
+      // and its misses of an unreachable database its notes.
+      const run = () =>
+        runWithDatabaseNotes({ unavailable: false }, () =>
+          runWithExplainCollector(new ExplainCollector(), () => graphql.call(fastify, request, reply)),
+        );
+      return telemetry ? telemetry.runRequest(String(request.id), run) : run();
     },
   });
   // Fastify's own refusals (malformed JSON, body over the limit, unknown content type) in
@@ -243,13 +275,20 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
     url,
     fastify,
     services,
-    async close() {
+    async close({ graceMs = SHUTDOWN_GRACE_MS } = {}) {
       if (closed) return;
       closed = true;
-      await fastify.close();
+      // A client that never reads its answer must not hold the shutdown past the grace.
+      const cut = setTimeout(() => fastify.server.closeAllConnections(), graceMs);
+      try {
+        await fastify.close();
+      } finally {
+        clearTimeout(cut);
+      }
       await apollo.stop();
       await rateLimiter?.close();
       await services.close();
+      await telemetry?.shutdown().catch(() => undefined);
     },
   };
 }

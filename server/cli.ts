@@ -3,11 +3,12 @@ import 'reflect-metadata';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { fhirSources, type ChartgraphConfig } from '../config/config.schema.js';
-import { ConfigError, loadConfig, resolveConfigPath } from '../config/load-config.js';
+import { COMMAND_ENV_SECTIONS, ConfigError, loadConfig, resolveConfigPath } from '../config/load-config.js';
+import { CacheDatabaseError } from '../datasources/cache/cache-errors.js';
 import { openDatabase } from '../datasources/cache/database.js';
 import { FhirClient } from '../datasources/fhir/fhir-client.js';
 import { ROLES, isRole, type Role } from '../permissions/roles.js';
-import { startGateway, type Gateway } from './app.js';
+import { SHUTDOWN_GRACE_MS, startGateway, type Gateway } from './app.js';
 import { mintDevToken } from './auth.js';
 import { createLogger } from './logger.js';
 
@@ -16,10 +17,33 @@ const SANDBOX_PAYER_TOKEN_ENV = 'CHARTGRAPH_SANDBOX_PAYER_TOKEN';
 const SANDBOX_BASE_PORT = 4100;
 // PRODUCT.md: the demo serves at least 200 patients (variants of the shipped bundles).
 const DEMO_MIN_PATIENTS = 200;
-const SHUTDOWN_GRACE_MS = 15_000;
+// Past the grace for requests, the audit queue still gets this long to reach the database or the spool.
+const AUDIT_FLUSH_MARGIN_MS = 5_000;
 
-function readConfig(path?: string): ChartgraphConfig {
-  return loadConfig(resolveConfigPath(path));
+/** A start-up failure the operator can fix: printed as it is (no stack), exit status 2. */
+class StartupError extends Error {}
+
+/** The config, with `${ENV}` resolved only in the sections a command needs (all by default). */
+function readConfig(path?: string, envSections?: readonly string[]): ChartgraphConfig {
+  return loadConfig(resolveConfigPath(path), process.env, { envSections });
+}
+
+/** What went wrong at start-up and how to fix it, or undefined for an unexpected error. */
+function describeStartupError(err: unknown, config?: ChartgraphConfig): string | undefined {
+  if (err instanceof StartupError) return err.message;
+  if (err instanceof CacheDatabaseError) {
+    return `${err.message}\nCheck cache.url in the config (and any \${ENV} in it), that the database server is running and reachable from here, then start again.`;
+  }
+  const e = err as NodeJS.ErrnoException & { port?: number; address?: string };
+  if (e?.code === 'EADDRINUSE') {
+    const where = config ? `${config.server.host}:${config.server.port}` : `${e.address ?? ''}:${e.port ?? ''}`;
+    return `cannot listen on ${where}: the port is already in use by another process.\nStop that process (for example another chartgraph), or set server.port in the config to a free port.`;
+  }
+  if (e?.code === 'EACCES' || e?.code === 'EADDRNOTAVAIL') {
+    const where = config ? `${config.server.host}:${config.server.port}` : 'the configured address';
+    return `cannot listen on ${where} (${e.code}): ${e.code === 'EACCES' ? 'ports below 1024 need privileges; use a higher server.port' : 'server.host is not an address of this machine'}.`;
+  }
+  return undefined;
 }
 
 function parseRole(value: string): Role {
@@ -27,35 +51,62 @@ function parseRole(value: string): Role {
   return value;
 }
 
-/** Stops the gateway (and whatever else) on SIGINT/SIGTERM, letting in-flight requests finish. */
+/**
+ * The process's one SIGINT/SIGTERM handler: stops the gateway (and whatever else), letting
+ * in-flight requests finish within the grace and storing their audit events, then exits 0.
+ */
 function closeOnSignal(...closers: (() => Promise<void>)[]): void {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.error(`${signal}: shutting down`);
-    // In-flight requests get a grace period; a client that never reads its answer must
-    // not keep the process alive past it.
-    const deadline = setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS);
-    for (const close of closers) await close().catch((err) => console.error(err));
+    console.error(`${signal}: shutting down (in-flight requests get ${SHUTDOWN_GRACE_MS / 1000} s)`);
+    // The gateway cuts connections at the grace itself; this only guards against a hang
+    // past it (a database that never answers the last audit write).
+    const deadline = setTimeout(() => {
+      console.error('shutdown did not finish in time; exiting');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS + AUDIT_FLUSH_MARGIN_MS);
+    let failed = false;
+    for (const close of closers) {
+      await close().catch((err) => {
+        failed = true;
+        console.error(err);
+      });
+    }
     clearTimeout(deadline);
-    process.exit(0);
+    process.exit(failed ? 1 : 0);
   };
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
 }
 
-async function serve(config: ChartgraphConfig, opts: { demo?: boolean } = {}): Promise<Gateway> {
+// The config being started, for start-up error messages (which port, which host).
+let startingConfig: ChartgraphConfig | undefined;
+
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65_535 - 3) throw new InvalidArgumentError('must be a port number');
+  return n;
+}
+
+async function serve(config: ChartgraphConfig, opts: { demo?: boolean; examples?: Record<string, string> } = {}): Promise<Gateway> {
+  startingConfig = config;
   const logger = createLogger(config.server.logLevel);
   // The demo's GraphiQL offers a dev token per role; a real deployment never does.
-  const gateway = await startGateway(config, { logger, graphiqlDevTokens: opts.demo ?? false });
+  const gateway = await startGateway(config, { logger, graphiqlDevTokens: opts.demo ?? false, graphiqlExamples: opts.examples });
   logger.info({ url: `${gateway.url}/graphql` }, 'chartgraph listening');
   return gateway;
 }
 
-async function startDemoSandbox() {
+async function startDemoSandbox(basePort = SANDBOX_BASE_PORT) {
   const { startSandbox, SANDBOX_PAYER_TOKEN } = await import('../sandbox/index.js');
-  const sandbox = await startSandbox({ basePort: SANDBOX_BASE_PORT, minPatients: DEMO_MIN_PATIENTS });
+  const sandbox = await startSandbox({ basePort, minPatients: DEMO_MIN_PATIENTS }).catch((err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    throw new StartupError(
+      `cannot start the sandbox on ports ${basePort}-${basePort + 3}: one is already in use (another sandbox or demo running?).\nStop it, or pick other ports with --base-port.`,
+    );
+  });
   process.env[SANDBOX_KEY_ENV] = sandbox.token.privateKeyPem;
   process.env[SANDBOX_PAYER_TOKEN_ENV] = SANDBOX_PAYER_TOKEN;
   return sandbox;
@@ -79,7 +130,10 @@ program
   .action(async () => {
     const sandbox = await startDemoSandbox();
     const config = readConfig(program.opts().config);
-    const gateway = await serve(config, { demo: true });
+    // GraphiQL's tabs start with an MRN and a name that exist in this sandbox.
+    const { demoExamples } = await import('../sandbox/demo-examples.js');
+    const examples = await demoExamples(sandbox);
+    const gateway = await serve(config, { demo: true, examples: examples && { ...examples } });
     const indexing = new AbortController();
     closeOnSignal(
       async () => indexing.abort(),
@@ -88,7 +142,7 @@ program
     );
     const lines = [`\nchartgraph demo: ${gateway.url}/graphql`, `sandbox EHRs: ${sandbox.ehrs.map((e) => `${e.id} ${e.baseUrl}`).join(', ')}`, `\nDev tokens (${Math.round(config.auth.maxTokenLifetimeSec / 60)} min, auth.maxTokenLifetimeSec):`];
     for (const role of ROLES) lines.push(`  ${role.padEnd(17)} ${await mintDevToken(config.auth, { role })}`);
-    const example = sandbox.truth.patients.find((p) => p.ehrs.mercy && p.ehrs.stjude)?.ehrs.mercy?.mrn;
+    const example = examples?.value;
     lines.push(`\nOpen ${gateway.url}/graphql in a browser (GraphiQL), paste a token, or try:`);
     if (example) lines.push(`  { patientByIdentifier(system: "http://mercy.example/fhir/mrn", value: "${example}") { id name { text } sourceRecords { source { id } } } }`);
     lines.push('\nIndexing every patient with their records for cohorts in the background (`cohort { freshness { sourcesSyncing } }` says when done).');
@@ -99,17 +153,19 @@ program
 
 program
   .command('sandbox')
-  .description('run only the simulated upstreams (EHRs at :4100 and :4101, token server at :4102)')
-  .action(async () => {
-    const sandbox = await startDemoSandbox();
+  .description('run only the simulated upstreams (EHRs at :4100 and :4101, token server at :4102, payer at :4103)')
+  .option('--base-port <port>', 'first of the four ports (default 4100)', parsePort)
+  .action(async (opts: { basePort?: number }) => {
+    const sandbox = await startDemoSandbox(opts.basePort);
     mkdirSync('.chartgraph', { recursive: true });
     writeFileSync('.chartgraph/sandbox-client-key.pem', sandbox.token.privateKeyPem, { mode: 0o600 });
     console.log(
       [
         ...sandbox.ehrs.map((e) => `${e.id}: ${e.baseUrl}`),
         `token: ${sandbox.token.url}`,
+        `payer: ${sandbox.payer.baseUrl}`,
         `client key written to .chartgraph/sandbox-client-key.pem; serve against it with:`,
-        `  ${SANDBOX_KEY_ENV}="$(cat .chartgraph/sandbox-client-key.pem)" npx chartgraph serve`,
+        `  ${SANDBOX_KEY_ENV}="$(cat .chartgraph/sandbox-client-key.pem)" ${SANDBOX_PAYER_TOKEN_ENV}=${process.env[SANDBOX_PAYER_TOKEN_ENV]} npx chartgraph serve`,
       ].join('\n'),
     );
     closeOnSignal(() => sandbox.close());
@@ -119,7 +175,7 @@ program
   .command('migrate')
   .description('apply pending cache database migrations and exit')
   .action(async () => {
-    const config = readConfig(program.opts().config);
+    const config = readConfig(program.opts().config, COMMAND_ENV_SECTIONS.migrate);
     const db = await openDatabase(config.cache.url, { logger: createLogger(config.server.logLevel) });
     await db.close();
     console.log('cache database is up to date');
@@ -137,7 +193,8 @@ program
     return n;
   })
   .action(async (opts: { role: Role; scopes?: string[]; sub?: string; ttl?: number }) => {
-    const config = readConfig(program.opts().config);
+    // A token needs only `auth`: the sources' secrets need not be set to mint one.
+    const config = readConfig(program.opts().config, COMMAND_ENV_SECTIONS.token);
     try {
       console.log(await mintDevToken(config.auth, { role: opts.role, scopes: opts.scopes, sub: opts.sub, ttlSeconds: opts.ttl }));
     } catch (err) {
@@ -155,14 +212,14 @@ program
   .option('--resources', "also fetch each patient's chart into the resource cache")
   .action(async (opts: { source?: string; full?: boolean; resources?: boolean }) => {
     const { runSyncCommand } = await import('../sync/sync-command.js');
-    process.exitCode = await runSyncCommand(readConfig(program.opts().config), opts);
+    process.exitCode = await runSyncCommand(readConfig(program.opts().config, COMMAND_ENV_SECTIONS.sync), opts);
   });
 
 program
   .command('check')
   .description('reach each configured FHIR source and print its capabilities')
   .action(async () => {
-    const config = readConfig(program.opts().config);
+    const config = readConfig(program.opts().config, COMMAND_ENV_SECTIONS.check);
     let failed = false;
     const rows = await Promise.all(
       fhirSources(config).map(async (source) => {
@@ -194,6 +251,11 @@ try {
 } catch (err) {
   if (err instanceof ConfigError) {
     console.error(err.message);
+    process.exit(2);
+  }
+  const message = describeStartupError(err, startingConfig);
+  if (message) {
+    console.error(`chartgraph cannot start: ${message}`);
     process.exit(2);
   }
   throw err;

@@ -44,6 +44,11 @@ export interface GraphiqlOptions {
   devTokens?: () => Promise<GraphiqlDevToken[]>;
   /** A line the page shows beside the token picker (why a token is missing). */
   notice?: string;
+  /**
+   * Values for the example tabs' variables, by variable name (the demo passes an MRN and a
+   * family name of its sandbox): a tab's variable of that name starts with this value.
+   */
+  examples?: Readonly<Record<string, string>>;
 }
 
 /** The GraphiQL page of one gateway. */
@@ -90,7 +95,7 @@ export async function createGraphiql(opts: GraphiqlOptions): Promise<Graphiql> {
     }
     tabs = (JSON.parse(await readFile(path.join(dir, 'tabs.json'), 'utf8')) as (Tab & { name: string })[]).map(({ query, variables }) => ({
       query,
-      ...(variables && { variables }),
+      ...(variables && { variables: withExamples(variables, opts.examples) }),
     }));
   } else {
     opts.logger.warn('GraphiQL is on but its bundle is missing (dist/graphiql); run `npm run build`');
@@ -138,6 +143,20 @@ export async function createGraphiql(opts: GraphiqlOptions): Promise<Graphiql> {
       return renderPage(assetUrl('graphiql.js'), assetUrl('graphiql.css'), settings);
     },
   };
+}
+
+/** A tab's variables (JSON text) with the example values put in for the names they share. */
+function withExamples(variables: string, examples: Readonly<Record<string, string>> | undefined): string {
+  if (!examples) return variables;
+  const parsed = JSON.parse(variables) as Record<string, unknown>;
+  let changed = false;
+  for (const [name, value] of Object.entries(examples)) {
+    if (typeof parsed[name] === 'string') {
+      parsed[name] = value;
+      changed = true;
+    }
+  }
+  return changed ? JSON.stringify(parsed, null, 2) : variables;
 }
 
 function renderPage(script: string, styles: string, settings: unknown): string {

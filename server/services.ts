@@ -1,11 +1,14 @@
 import type { Logger } from 'pino';
 import { CohortService } from '../analytics/cohort-service.js';
 import { eligibilitySources, fhirSources, type ChartgraphConfig } from '../config/config.schema.js';
+import { AuditSpool } from '../datasources/cache/audit-spool.js';
 import { AuditStore } from '../datasources/cache/audit-store.js';
 import { BufferedAuditWriter } from '../datasources/cache/audit-writer.js';
 import { openDatabase, type Database } from '../datasources/cache/database.js';
 import { PatientIndex } from '../datasources/cache/patient-index.js';
 import { PatientWalk } from '../datasources/cache/patient-walk.js';
+import { DatabaseHealth } from '../datasources/cache/database-health.js';
+import { OutageTolerantEligibilityCache, OutageTolerantPatientIndex, OutageTolerantSearchCache } from '../datasources/cache/outage-tolerant.js';
 import { TieredSearchCache } from '../datasources/cache/memory-search-cache.js';
 import { PrismaSearchCache } from '../datasources/cache/prisma-search-cache.js';
 import type { SearchCache } from '../datasources/cache/search-cache.js';
@@ -29,12 +32,18 @@ export interface ServiceOptions {
   deidKeyFile?: string;
   /** How often queued audit events are written (default 500 ms; tests stretch it to prove shutdown flushes). */
   auditFlushIntervalMs?: number;
+  /** Overrides `audit.spoolFile` (tests use a temp folder). */
+  auditSpoolFile?: string;
 }
 
 export type RunningServices = GatewayServices & {
   database: Database;
   /** Queues audit events and writes them in batches; flushed by `close`. */
   auditWriter: BufferedAuditWriter;
+  /** Where audit events wait while the database is unreachable. */
+  auditSpool: AuditSpool;
+  /** Whether the cache database is reachable; reconnects and replays the spool by itself. */
+  databaseHealth: DatabaseHealth;
   close(): Promise<void>;
 };
 
@@ -48,16 +57,36 @@ export async function createGatewayServices(config: ChartgraphConfig, opts: Serv
   const deidKey = deidKeyFor(config, opts.deidKeyFile);
   const database = opts.database ?? (await openDatabase(config.cache.url, { logger: opts.logger }));
   const auditStore = new AuditStore(database.prisma);
-  const auditWriter = new BufferedAuditWriter(auditStore, {
-    flushIntervalMs: opts.auditFlushIntervalMs,
-    onError: (err, info) => opts.logger.error({ err, ...info }, 'audit events could not be written yet'),
-  });
+  const auditSpool = new AuditSpool(opts.auditSpoolFile ?? config.audit.spoolFile);
+  const replay = (): Promise<void> =>
+    auditWriter.replaySpool().then(
+      (n: number) => void (n > 0 && opts.logger.info({ replayed: n }, 'spooled audit events written to the database')),
+      (err: unknown) => opts.logger.warn({ err: { code: (err as { code?: unknown })?.code } }, 'spooled audit events not replayed yet; will retry'),
+    );
+  const databaseHealth: DatabaseHealth = new DatabaseHealth({ probe: () => database.prisma.$queryRawUnsafe('SELECT 1'), logger: opts.logger, onRecover: replay });
+  let spoolLogged = false;
+  const auditWriter: BufferedAuditWriter = new BufferedAuditWriter(
+    { insertMany: (records) => databaseHealth.required(() => auditStore.insertMany(records)) },
+    {
+      flushIntervalMs: opts.auditFlushIntervalMs,
+      spool: auditSpool,
+      sinkAvailable: () => !databaseHealth.down,
+      // The outage itself is logged once by the health tracker; this says once where events go.
+      onSpooled: () => {
+        if (!spoolLogged) opts.logger.warn({ file: auditSpool.file }, 'audit events spooled to a local file until the database is back');
+        spoolLogged = true;
+      },
+      onError: (err, info) => opts.logger.error({ err: { code: (err as { code?: unknown })?.code }, ...info }, 'audit events could not be written to the database or the spool'),
+    },
+  );
+  // Events spooled by an earlier run (the database was down when it stopped) go in now.
+  void replay();
   const deid = createDeidentifier({
     key: deidKey,
     listPatientsSince: (since) =>
       database.prisma.unifiedPatient.findMany({ where: since ? { createdAt: { gte: since } } : {}, select: { id: true, createdAt: true } }),
   });
-  const health = new SourceHealth();
+  const health = new SourceHealth(config.sourceHealth);
   const onCall = (call: UpstreamCall) => {
     health.record(call);
     opts.onUpstreamCall?.(call);
@@ -66,28 +95,38 @@ export async function createGatewayServices(config: ChartgraphConfig, opts: Serv
   return {
     config,
     clients,
-    index: new PatientIndex(database.prisma, { linkCacheMs: config.identity.linkCacheSeconds * 1000 }),
+    index: new OutageTolerantPatientIndex(database.prisma, databaseHealth, { linkCacheMs: config.identity.linkCacheSeconds * 1000 }),
     patientWalk: new PatientWalk(database.prisma),
     searchCache: withMemoryTier(
-      new PrismaSearchCache(database.prisma, { ttlSeconds: config.cache.ttlSeconds, defaultTtlSeconds: config.cache.defaultTtlSeconds }),
+      new OutageTolerantSearchCache(
+        new PrismaSearchCache(database.prisma, { ttlSeconds: config.cache.ttlSeconds, defaultTtlSeconds: config.cache.defaultTtlSeconds }),
+        databaseHealth,
+      ),
       config.cache.memoryMaxResources,
     ),
     health,
     logger: opts.logger,
     payers: new Map(
       eligibilitySources(config).map((s) => {
-        const service = new EligibilityService(s, { client: new EligibilityClient(s, { onCall }), cache: new PrismaEligibilityCache(database.prisma) });
+        const service = new EligibilityService(s, { client: new EligibilityClient(s, { onCall }), cache: new OutageTolerantEligibilityCache(new PrismaEligibilityCache(database.prisma), databaseHealth) });
         return [s.id, service] as const;
       }),
     ),
     database,
     auditStore,
     auditWriter,
+    auditSpool,
+    databaseHealth,
     deid,
     cohorts: new CohortService(database.prisma, { suppressionThreshold: config.analytics.suppressionThreshold, sourceIds: fhirSources(config).map((s) => s.id) }),
     close: async () => {
-      // Audit events still queued are written before the database goes.
-      await auditWriter.close().catch((err: unknown) => opts.logger.error({ err, lost: auditWriter.pending }, 'audit events lost at shutdown'));
+      // Audit events still queued are written before the database goes (or, if it is
+      // unreachable, to the spool on disk).
+      await auditWriter.close().then(
+        () => opts.logger.info({ spooled: databaseHealth.down }, 'audit events stored'),
+        (err: unknown) => opts.logger.error({ err: { code: (err as { code?: unknown })?.code }, lost: auditWriter.pending }, 'audit events lost at shutdown: neither the database nor the spool took them'),
+      );
+      databaseHealth.stop();
       if (!opts.database) await database.close();
     },
   };

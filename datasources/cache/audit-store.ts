@@ -50,13 +50,14 @@ const INSERT_EVENTS = `INSERT INTO "audit_event"
 SELECT r."id"::uuid, r."at", r."requestId", r."subject", r."role", r."purposeOfUse", r."action",
   ARRAY(SELECT jsonb_array_elements_text(r."patientIds")), ARRAY(SELECT jsonb_array_elements_text(r."fieldGroups")), r."outcome", r."detail"
 FROM jsonb_to_recordset($1::jsonb) AS r("id" text, "at" timestamptz, "requestId" text, "subject" text, "role" text,
-  "purposeOfUse" text, "action" text, "patientIds" jsonb, "fieldGroups" jsonb, "outcome" text, "detail" jsonb)`;
+  "purposeOfUse" text, "action" text, "patientIds" jsonb, "fieldGroups" jsonb, "outcome" text, "detail" jsonb)
+ON CONFLICT ("id") DO NOTHING`;
 
 /** Audit events in the cache database (table `audit_event`). */
 export class AuditStore {
   constructor(private readonly prisma: PrismaClient) {}
 
-  /** Inserts a batch in one statement. */
+  /** Inserts a batch in one statement; an event already stored (same id: a spool replayed twice) is skipped. */
   async insertMany(records: readonly AuditRecord[]): Promise<void> {
     if (records.length === 0) return;
     // One statement with the batch as one JSON parameter: a gateway under load writes an

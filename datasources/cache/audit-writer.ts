@@ -1,5 +1,11 @@
 import type { AuditRecord } from './audit-store.js';
 
+/** Where events go when the database cannot take them (an {@link AuditSpool}). */
+export interface AuditFallback {
+  append(records: readonly AuditRecord[]): Promise<void>;
+  replay(sink: AuditSink): Promise<number>;
+}
+
 /** Where batches go (an {@link AuditStore} in the gateway). */
 export interface AuditSink {
   insertMany(records: readonly AuditRecord[]): Promise<void>;
@@ -15,13 +21,23 @@ export interface AuditWriterOptions {
   maxBuffered?: number;
   /** Told of failed flushes and dropped events (no event content: it names patients). */
   onError?: (err: unknown, info: { pending: number; dropped: number }) => void;
+  /**
+   * A local spool: a batch the database refuses is appended there (durably) instead of
+   * waiting in memory, and replayed by {@link BufferedAuditWriter.replaySpool}.
+   */
+  spool?: AuditFallback;
+  /** False while the database is known to be down: batches go straight to the spool. */
+  sinkAvailable?: () => boolean;
+  /** Told when a batch went to the spool (once per batch; counts only). */
+  onSpooled?: (info: { spooled: number }) => void;
 }
 
 /**
  * Writes audit events off the request's critical path: `record` only queues; batches go to
  * the database every `flushIntervalMs` or every `batchSize` events, one at a time, in
- * arrival order. A failed batch stays queued and is tried again on the next tick. `close`
- * waits for everything queued, so a graceful shutdown loses nothing.
+ * arrival order. A failed batch goes to the spool when there is one (a local file, so an
+ * outage of the database loses nothing), else stays queued and is tried again on the next
+ * tick. `close` waits for everything queued, so a graceful shutdown loses nothing.
  */
 export class BufferedAuditWriter {
   private queue: AuditRecord[] = [];
@@ -77,7 +93,8 @@ export class BufferedAuditWriter {
       // shift which ones this batch removes. A failed batch goes back to the front.
       const batch = this.queue.splice(0, this.batchSize);
       try {
-        await this.sink.insertMany(batch);
+        if (this.opts.spool && this.opts.sinkAvailable?.() === false) await this.toSpool(batch);
+        else await this.sink.insertMany(batch).catch((err: unknown) => (this.opts.spool ? this.toSpool(batch) : Promise.reject(err)));
       } catch (err) {
         this.queue.unshift(...batch);
         this.opts.onError?.(err, { pending: this.queue.length, dropped: this.dropped });
@@ -85,6 +102,20 @@ export class BufferedAuditWriter {
       }
     }
   }
+
+  private async toSpool(batch: AuditRecord[]): Promise<void> {
+    await this.opts.spool!.append(batch);
+    this.opts.onSpooled?.({ spooled: batch.length });
+  }
+
+  /** Moves spooled events into the database (when it is back); returns how many. Never runs twice at once. */
+  async replaySpool(): Promise<number> {
+    if (!this.opts.spool) return 0;
+    this.replaying ??= this.opts.spool.replay(this.sink).finally(() => (this.replaying = null));
+    return this.replaying;
+  }
+
+  private replaying: Promise<number> | null = null;
 
   /** Stops the timer and writes what is left, trying a few times if the database hiccups. */
   async close(): Promise<void> {

@@ -1268,7 +1268,7 @@ export type Query = {
   patients: Array<Maybe<Patient>>;
   /** Pairs the matcher kept for review instead of linking, oldest first. Admin only. */
   possibleMatches: PossibleMatchConnection;
-  /** Patients whose records match: searched in the master patient index (every source record chartgraph has seen or synced), or in every source when the index knows none. Give at least a name or a birth date. */
+  /** Patients whose records match: searched in the master patient index (every source record chartgraph has seen or synced), or in every source when the index knows none. A name needs a part of at least 2 letters. Without any criteria, pages through every patient of the index in a stable order (each exactly once; at most 100 per page). */
   searchPatients: PatientConnection;
   /** Every configured upstream with its health and, for FHIR sources, its capabilities. */
   sources: Array<Source>;

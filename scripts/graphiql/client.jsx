@@ -11,6 +11,16 @@ const settings = JSON.parse(document.getElementById('chartgraph-graphiql-setting
 const endpoint = settings.endpoint ?? '/graphql';
 const devTokens = Array.isArray(settings.devTokens) ? settings.devTokens : [];
 const tabs = Array.isArray(settings.tabs) ? settings.tabs : [];
+// GraphiQL 4 fills the first tab's query from `defaultTabs` on a fresh load but not its
+// variables (they stay empty until a tab is clicked): hand them over explicitly, and only
+// when no tab state is stored, or every reload would add a tab.
+const freshLoad = (() => {
+  try {
+    return !window.localStorage.getItem('graphiql:tabState');
+  } catch {
+    return true;
+  }
+})();
 
 /** Sends the operation with the token box's token, unless the header editor sets Authorization itself. */
 function createFetcher(token) {
@@ -72,6 +82,7 @@ function App() {
         <GraphiQL
           fetcher={fetcher}
           defaultTabs={tabs.length > 0 ? tabs : undefined}
+          variables={freshLoad ? (tabs[0]?.variables ?? undefined) : undefined}
           defaultEditorToolsVisibility={tabs.some((t) => t.variables) ? 'variables' : true}
           shouldPersistHeaders={false}
         />

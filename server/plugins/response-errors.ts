@@ -2,7 +2,8 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
-import { ChartgraphError } from '../../errors/errors.js';
+import { isDatabaseUnavailable } from '../../datasources/cache/database-health.js';
+import { CacheUnavailableError, ChartgraphError } from '../../errors/errors.js';
 import type { RequestContext } from '../../resolvers/context.js';
 import { ScalarInputError } from '../../schema/scalars.js';
 
@@ -40,6 +41,8 @@ export function errorForLog(err: unknown): Record<string, unknown> {
 const loggedWithRequestId = new WeakSet<object>();
 
 function isUnexpected(original: unknown, code: unknown): boolean {
+  // An unreachable database is logged once per outage by its health tracker, not per request.
+  if (isDatabaseUnavailable(original)) return false;
   return !(original instanceof ChartgraphError) && !(typeof code === 'string' && APOLLO_REQUEST_CODES.has(code));
 }
 
@@ -64,13 +67,19 @@ function isUncodedRequestError(error: unknown): boolean {
 
 /**
  * Apollo `formatError`: our typed errors and Apollo's request errors go out as they are;
+ * an unreachable cache database becomes CACHE_UNAVAILABLE (and is reported to `database`);
  * anything else is logged here and replaced by a bare INTERNAL_SERVER_ERROR, since its
  * message may hold internals or patient data.
  */
-export function createFormatError(logger: Logger) {
+export function createFormatError(logger: Logger, database?: { reportFailure(error: unknown): boolean }) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
     if (original instanceof ChartgraphError) return formatted;
+    // A field that needed the database while it is unreachable: say so, without its detail.
+    if (isDatabaseUnavailable(original)) {
+      database?.reportFailure(original);
+      return { ...new CacheUnavailableError().toJSON(), path: formatted.path };
+    }
     const refusal = scalarRefusal(error);
     if (refusal) {
       // A refused literal arrives as GRAPHQL_VALIDATION_FAILED, a refused variable with the

@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+import { demoExamples } from '../../sandbox/demo-examples.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,13 +78,13 @@ describe.skipIf(!haveChromium)('GraphiQL', () => {
       if (built.status !== 0) throw new Error(`building GraphiQL failed: ${built.stderr}`);
     }
     [t, browser] = await Promise.all([
-      startTestGateway(),
+      startTestGateway({ gatewayOptionsFor: async (sandbox) => ({ graphiqlExamples: { ...(await demoExamples(sandbox))! } }) }),
       chromium.launch({
         executablePath: CHROMIUM,
         args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
       }),
     ]);
-  }, 30_000);
+  }, 120_000);
   afterAll(async () => {
     await browser?.close();
     await t?.close();
@@ -169,4 +171,51 @@ describe.skipIf(!haveChromium)('GraphiQL', () => {
       await context.close();
     }
   }, 30_000);
+
+  it('fresh load: the first tab runs as it is, with an MRN and a name from the sandbox; tabs usable at 800 px', async () => {
+    const examples = (await demoExamples(t.sandbox))!;
+    const patient = t.sandbox.truth.patients.find((p) => p.ehrs.mercy?.mrn === examples.value)!;
+    expect(patient).toBeDefined();
+    const context = await browser.newContext({ viewport: { width: 800, height: 700 } });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    const editorText = (selector: string) => page.locator(selector).evaluate((el: any) => el.CodeMirror.getValue() as string);
+    try {
+      await page.goto(`${t.gateway.url}/graphql`, { waitUntil: 'load' });
+      await page.locator('.graphiql-container').waitFor({ timeout: 10_000 });
+      await page.locator('#cg-token-input').fill(await t.token('clinician'));
+      await expect.poll(() => editorText('.graphiql-query-editor .CodeMirror')).toContain('query PatientByIdentifier(');
+      // Filled without touching any tab.
+      const variables = JSON.parse(await editorText('.graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror'));
+      expect(variables).toEqual({ system: 'http://mercy.example/fhir/mrn', value: examples.value, first: 10 });
+
+      await page.locator('.graphiql-execute-button').click();
+      const result = '.result-window .CodeMirror';
+      await expect.poll(() => editorText(result), { timeout: 15_000 }).toContain(patient.ehrs.mercy!.patientId);
+      const shown = JSON.parse(await editorText(result));
+      expect(shown.errors).toBeUndefined();
+      expect(shown.data.patientByIdentifier.name.family).toBe(examples.name);
+
+      // 800 px: nothing runs off the page sideways; the run button and every tab can be reached and used.
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(800);
+      const run = await page.locator('.graphiql-execute-button').boundingBox();
+      expect(run!.x + run!.width).toBeLessThanOrEqual(800);
+      const tabs = page.locator('.graphiql-tab');
+      expect(await tabs.count()).toBe(5);
+      const last = tabs.last();
+      await last.locator('button').first().click();
+      await expect.poll(() => editorText('.graphiql-query-editor .CodeMirror')).toContain('query Sources');
+      const box = await last.boundingBox();
+      expect(box!.x).toBeGreaterThanOrEqual(0);
+      expect(box!.x + box!.width).toBeLessThanOrEqual(800);
+      // The search tab starts with a name that is in the sandbox.
+      await tabs.filter({ hasText: 'SearchPatients' }).locator('button').first().click();
+      expect(JSON.parse(await editorText('.graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror')).name).toBe(examples.name);
+      await page.screenshot({ path: path.join(os.tmpdir(), 'cg-graphiql-800.png') });
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
 });

@@ -53,6 +53,8 @@ export interface TestGatewayOptions {
   gatewayOptions?: Partial<GatewayOptions>;
   /** With `auth.mode: oidc` configured for this issuer: `token()` gets its tokens signed there. */
   issuer?: TestIssuer;
+  /** More `startGateway` options that depend on the running sandbox (e.g. GraphiQL examples from its data). */
+  gatewayOptionsFor?: (sandbox: Sandbox) => Promise<Partial<GatewayOptions>>;
 }
 
 /** A sandbox and a gateway in front of it, over real HTTP, on a throwaway database. */
@@ -79,6 +81,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
     const secretFile = path.join(tmp, 'dev-secret');
     const gateway = await startGateway(config, {
       ...opts.gatewayOptions,
+      ...(await opts.gatewayOptionsFor?.(sandbox)),
       logger: opts.logger ?? pino({ level: 'silent' }),
       port: 0,
       devSecretFile: secretFile,
