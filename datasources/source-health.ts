@@ -1,7 +1,7 @@
 /** What the health tracker needs to know of one upstream call. */
 export interface CallOutcome {
   sourceId: string;
-  outcome: 'ok' | 'error' | 'timeout' | 'rate_limited';
+  outcome: 'ok' | 'error' | 'timeout' | 'rate_limited' | 'invalid';
 }
 
 export type HealthStatus = 'UP' | 'DEGRADED' | 'DOWN' | 'UNKNOWN';
@@ -11,7 +11,8 @@ export class SourceHealth {
   private readonly last = new Map<string, { status: HealthStatus; at: Date }>();
 
   record(call: CallOutcome, at = new Date()): void {
-    const status: HealthStatus = call.outcome === 'ok' ? 'UP' : call.outcome === 'rate_limited' ? 'DEGRADED' : 'DOWN';
+    // An invalid answer is still an answer: the source is up, its data is what is wrong.
+    const status: HealthStatus = call.outcome === 'ok' || call.outcome === 'invalid' ? 'UP' : call.outcome === 'rate_limited' ? 'DEGRADED' : 'DOWN';
     this.last.set(call.sourceId, { status, at });
   }
 

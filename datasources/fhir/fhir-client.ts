@@ -5,6 +5,8 @@ import type { Bundle, FhirResource, SearchParams, SourceCapabilities, UpstreamCa
 import { fallbackCapabilities, readCapabilities } from './capabilities.js';
 import { buildSearchQuery } from './search-params.js';
 import { DEFAULT_RESILIENCE, SourceResilience, type BreakerState } from './resilience.js';
+import { SearchsetCheck, violationCounts } from './searchset-check.js';
+import { checkReadAnswer, violationsOf } from './read-check.js';
 import { SmartTokenProvider } from './smart-auth.js';
 import {
   callOutcome,
@@ -34,6 +36,8 @@ export interface FhirClientOptions {
   capabilitiesRetryMs?: number;
   /** Randomness of the retry backoff jitter; tests pin it. */
   random?: () => number;
+  /** Structural validation of every item (type and patient checks always run); default true. Off only to measure its cost. */
+  validate?: boolean;
 }
 
 /** Counted over one logical call, reported with it. */
@@ -195,27 +199,20 @@ export class FhirClient {
     const base = { resourceType, interaction: 'search' as const, ...(opts.patients !== undefined && { patients: opts.patients }) };
     try {
       const capabilities = await raceAbort(this.getCapabilities(), signal);
-      let url = new URL(this.searchUrl(resourceType, params, capabilities));
-      const seen = new Set<string>();
-      const results: FhirResource[] = [];
-      for (;;) {
-        seen.add(url.href);
+      let url: URL | undefined = new URL(this.searchUrl(resourceType, params, capabilities));
+      const check = new SearchsetCheck(resourceType, params, this.base, { structure: this.opts.validate ?? true });
+      while (url) {
+        check.visit(url);
         const res = await this.exchange(url, signal, { stats });
         status = res.status;
         const bundle = this.expectBundle(res);
         pages++;
-        for (const entry of bundle.entry ?? []) {
-          const mode = entry.search?.mode;
-          if (entry.resource && (mode === undefined || mode === 'match')) results.push(entry.resource);
-        }
-        const next = bundle.link?.find((l) => l.relation === 'next')?.url;
-        if (!next) break;
-        if (pages >= maxPages) {
-          throw new UpstreamError(this.sourceId, 'UPSTREAM_UNAVAILABLE', { status, reason: `search has more than ${maxPages} pages` });
-        }
-        url = this.resolveNext(next, seen);
+        check.takePage(bundle);
+        url = check.nextUrl(bundle, pages, maxPages);
       }
-      this.report({ ...base, pages, status, outcome: 'ok', retries: stats.retries }, started);
+      const results = check.finish();
+      const violations = violationCounts(check.problems);
+      this.report({ ...base, pages, status, outcome: violations.length ? 'invalid' : 'ok', retries: stats.retries, ...(violations.length && { violations }) }, started);
       return results;
     } catch (err) {
       const upstream = toUpstreamError(this.sourceId, err, signal);
@@ -241,14 +238,16 @@ export class FhirClient {
       } else {
         if (res.status < 200 || res.status > 299) throw statusError(this.sourceId, res);
         resource = this.parseResource(res);
-        if (resource.resourceType !== resourceType) throw this.unexpected(resource, status);
+        if (resource.resourceType !== resourceType && resource.resourceType === 'OperationOutcome') throw this.unexpected(resource, status);
+        checkReadAnswer(this.sourceId, resourceType, id, resource, { structure: this.opts.validate ?? true });
       }
       this.report({ resourceType, interaction: 'read', pages: 1, status, outcome: 'ok', patients: 1, retries: stats.retries }, started);
       return resource;
     } catch (err) {
       const upstream = toUpstreamError(this.sourceId, err, signal);
+      const violations = violationsOf(upstream);
       this.report(
-        { resourceType, interaction: 'read', pages: 0, status: status ?? errorStatus(upstream), outcome: callOutcome(upstream), patients: 1, retries: stats.retries },
+        { resourceType, interaction: 'read', pages: 0, status: status ?? errorStatus(upstream), outcome: callOutcome(upstream), patients: 1, retries: stats.retries, ...(violations.length && { violations }) },
         started,
       );
       throw upstream;
@@ -295,24 +294,6 @@ export class FhirClient {
       }),
       signal,
     );
-  }
-
-  /**
-   * Follows a next link exactly as the server wrote it (absolute, or relative to the base).
-   * It must stay on the source's origin: the access token goes with it.
-   */
-  private resolveNext(next: string, seen: Set<string>): URL {
-    let url: URL;
-    try {
-      url = new URL(next, `${this.base}/`);
-    } catch {
-      throw new UpstreamError(this.sourceId, 'UPSTREAM_UNAVAILABLE', { reason: 'next link is not a URL' });
-    }
-    if (url.origin !== new URL(this.base).origin) {
-      throw new UpstreamError(this.sourceId, 'UPSTREAM_UNAVAILABLE', { reason: 'next link leaves the source origin' });
-    }
-    if (seen.has(url.href)) throw new UpstreamError(this.sourceId, 'UPSTREAM_UNAVAILABLE', { reason: 'next links loop' });
-    return url;
   }
 
   /** A searchset Bundle from a 2xx answer; anything else is the source being unavailable. */
