@@ -218,7 +218,8 @@ export function createLoaders(deps: LoaderDeps): Loaders {
           return Promise.all(
             tokens.map((token) =>
               client.search('Patient', [['identifier', token]], { signal, patients: 1 }).then(
-                (found) => uniquePatients(found),
+                // A server that ignores the parameter must not link whoever it lists.
+                (found) => uniquePatients(found).filter((p) => hasIdentifier(p, token)),
                 (err: unknown) => toError(err),
               ),
             ),

@@ -51,9 +51,12 @@ async function serve(config: ChartgraphConfig, opts: { demo?: boolean } = {}): P
   return gateway;
 }
 
-async function startDemoSandbox() {
-  const { startSandbox, SANDBOX_PAYER_TOKEN } = await import('../sandbox/index.js');
-  const sandbox = await startSandbox({ basePort: SANDBOX_BASE_PORT });
+async function startDemoSandbox(misbehave?: string) {
+  const { startSandbox, SANDBOX_PAYER_TOKEN, EHR_IDS } = await import('../sandbox/index.js');
+  if (misbehave !== undefined && !(EHR_IDS as readonly string[]).includes(misbehave)) {
+    throw new Error(`--misbehave: "${misbehave}" is not a sandbox EHR; choose one of ${EHR_IDS.join(', ')}`);
+  }
+  const sandbox = await startSandbox({ basePort: SANDBOX_BASE_PORT, ...(misbehave && { misbehave: misbehave as (typeof EHR_IDS)[number] }) });
   process.env[SANDBOX_KEY_ENV] = sandbox.token.privateKeyPem;
   process.env[SANDBOX_PAYER_TOKEN_ENV] = SANDBOX_PAYER_TOKEN;
   return sandbox;
@@ -74,8 +77,9 @@ program
 program
   .command('demo')
   .description('start the sandbox (two simulated EHRs and a token server) and the gateway in front of it')
-  .action(async () => {
-    const sandbox = await startDemoSandbox();
+  .option('--misbehave <ehr>', 'make one sandbox EHR break the FHIR contract (wrong-patient items, wrong types, malformed items, bad next links, warnings)')
+  .action(async (opts: { misbehave?: string }) => {
+    const sandbox = await startDemoSandbox(opts.misbehave);
     const config = readConfig(program.opts().config);
     const gateway = await serve(config, { demo: true });
     closeOnSignal(
@@ -93,8 +97,9 @@ program
 program
   .command('sandbox')
   .description('run only the simulated upstreams (EHRs at :4100 and :4101, token server at :4102)')
-  .action(async () => {
-    const sandbox = await startDemoSandbox();
+  .option('--misbehave <ehr>', 'make one sandbox EHR break the FHIR contract (wrong-patient items, wrong types, malformed items, bad next links, warnings)')
+  .action(async (opts: { misbehave?: string }) => {
+    const sandbox = await startDemoSandbox(opts.misbehave);
     mkdirSync('.chartgraph', { recursive: true });
     writeFileSync('.chartgraph/sandbox-client-key.pem', sandbox.token.privateKeyPem, { mode: 0o600 });
     console.log(
