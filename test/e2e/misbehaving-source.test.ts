@@ -55,7 +55,7 @@ const FIELDS = `
 type Err = { path: string; code: string; source?: string; reason?: string; count?: number; outcome?: unknown };
 function errorsOf(res: { errors?: { path?: (string | number)[]; extensions?: Record<string, any> }[] }): Err[] {
   return (res.errors ?? [])
-    .map((e) => ({ path: e.path?.join('.') ?? '', ...(e.extensions as { code: string }) }))
+    .map((e) => ({ path: e.path?.join('.') ?? '', ...(e.extensions as { code: string }) }) as Err)
     .sort((a, b) => `${a.path} ${a.code} ${a.reason}`.localeCompare(`${b.path} ${b.code} ${b.reason}`));
 }
 
