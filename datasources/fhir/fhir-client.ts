@@ -56,7 +56,7 @@ export interface SearchOptions {
 /**
  * The page guard: one search follows at most this many `next` links per patient it
  * covers (so an OR search over 20 patients may follow 2,000). Beyond that the search
- * fails rather than returning a truncated list that would be cached as complete.
+ * stops with a `page-limit` problem: the pages read are answered, marked, and never cached.
  * With the default page size of 100 that is 10,000 resources per patient per type.
  */
 export const DEFAULT_MAX_PAGES_PER_PATIENT = 100;
@@ -161,8 +161,11 @@ export class FhirClient {
 
   /**
    * Searches `resourceType` and follows `Bundle.link[rel=next]` to the end. Returns the
-   * entries whose `search.mode` is `match` (or absent). Values in `params` must already
-   * be FHIR-escaped where they come from users. Rejects with an UpstreamError.
+   * entries whose `search.mode` is `match` (or absent) that pass {@link SearchsetCheck}:
+   * of the searched type, well formed, of a patient the search asked for; what was set
+   * aside, paging cut short and server warnings are in `problemsOf(result)`. Values in
+   * `params` must already be FHIR-escaped where they come from users. Rejects with an
+   * UpstreamError when the source fails.
    */
   async search(resourceType: string, params: SearchParams, opts: SearchOptions = {}): Promise<FhirResource[]> {
     // Single flight: identical searches in flight at once (two dashboards opening together)
