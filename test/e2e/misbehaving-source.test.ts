@@ -38,7 +38,7 @@ beforeAll(async () => {
     });
     unified.set(p, res.data.patientByIdentifier.id);
   }
-});
+}, 180_000);
 afterAll(async () => t?.close());
 beforeEach(() => {
   t.sandbox.ehr('mercy').profile.misbehave = { ...MISBEHAVING };

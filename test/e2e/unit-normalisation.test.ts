@@ -15,12 +15,12 @@ let ids: string[];
 beforeAll(async () => {
   t = await startTestGateway({ sandbox: { profiles: { stjude: { misbehave: { unitVariants: VARIANTS } } } } });
   const both = t.sandbox.truth.patients.filter((p) => p.ehrs.mercy && p.ehrs.stjude);
-  ids = [];
-  for (const p of both) {
-    const res = await t.query(`query($s: String!, $v: String!) { patientByIdentifier(system: $s, value: $v) { id } }`, { s: EHR_INFO.mercy.mrnSystem, v: p.ehrs.mercy!.mrn });
-    ids.push(res.data.patientByIdentifier.id);
-  }
-});
+  // One request for every lookup.
+  const q = both.map((p, i) => `p${i}: patientByIdentifier(system: "${EHR_INFO.mercy.mrnSystem}", value: "${p.ehrs.mercy!.mrn}") { id }`);
+  const res = await t.query(`{ ${q.join('\n')} }`);
+  expect(res.errors).toBeUndefined();
+  ids = both.map((_, i) => res.data[`p${i}`].id as string);
+}, 180_000);
 afterAll(async () => t?.close());
 
 describe('a lab value in two units at the two EHRs', () => {
