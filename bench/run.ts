@@ -12,6 +12,7 @@ import { fhirSources, type ChartgraphConfig } from '../config/config.schema.js';
 import { FhirClient } from '../datasources/fhir/fhir-client.js';
 import { searchForPatients } from '../datasources/fhir/patient-batch.js';
 import { startSandbox, type Sandbox } from '../sandbox/index.js';
+import { describeValidationBench, runValidationBench } from './validation.js';
 import { startGateway, type Gateway } from '../server/app.js';
 import { mintDevToken } from '../server/auth.js';
 import { formatLimitsBench, runLimitsBench } from './limits.js';
@@ -295,6 +296,15 @@ async function main() {
       measured: `${load.total} requests, ${load.errors} errors, heap ${heapGrowth >= 0 ? '+' : ''}${heapGrowth.toFixed(1)} MiB, RSS ${((process.memoryUsage().rss - rssBefore) / 1024 / 1024).toFixed(1)} MiB`,
       baseline: `p50 ${load.p50} ms`,
       met: load.errors === 0 && heapGrowth < 50,
+    });
+
+    // 6. What validating upstream answers costs, on a 1,000-patient dashboard's resources (bench/validation.ts).
+    const validation = runValidationBench({ patients: QUICK ? 100 : 1_000, rounds: QUICK ? 3 : 7 });
+    rows.push({
+      target: 'validation of upstream answers (attribution, type, structure): cost measured (issue 16)',
+      measured: describeValidationBench(validation),
+      baseline: 'the same pages read with no checks, and JSON.parse of them',
+      met: null,
     });
 
     const report = [

@@ -1,10 +1,11 @@
 import DataLoader from 'dataloader';
-import { UpstreamError } from '../errors/errors.js';
+import { UpstreamError, type UpstreamInvalidResponseError, type UpstreamWarning } from '../errors/errors.js';
 import type { CachedSearch, SearchCache } from './cache/search-cache.js';
 import type { FhirClient } from './fhir/fhir-client.js';
 import type { FhirResource, Identifier, Patient, SearchParams } from './fhir/fhir-types.js';
 import { searchForPatients, searchOrList } from './fhir/patient-batch.js';
 import { escapeSearchValue, parseToken, shapeKey } from './fhir/search-params.js';
+import { attachProblems, problemErrors, problemsForPatient, problemsOf } from './fhir/searchset-check.js';
 
 /** What {@link createLoaders} needs: the long-lived clients per source id, and the search cache if there is one. */
 export interface LoaderDeps {
@@ -43,8 +44,12 @@ export interface CacheLookup {
   ms: number;
 }
 
-/** One patient's resources of one search, with when they were fetched (now, or from the cache). */
-export type PatientResources = CachedSearch;
+/**
+ * One patient's resources of one search, with when they were fetched (now, or from the
+ * cache), and what the source sent that was set aside or cut short (fresh answers only:
+ * an answer with problems is never cached, so the next request sees them again).
+ */
+export type PatientResources = CachedSearch & { problems?: readonly (UpstreamInvalidResponseError | UpstreamWarning)[] };
 
 /**
  * The per-request DataLoaders. Create one set per GraphQL request (never share across
@@ -175,7 +180,10 @@ export function createLoaders(deps: LoaderDeps): Loaders {
       const result = fetched[i]!;
       const kept = lastResort.get(id);
       if (result instanceof Error) answers.set(id, kept && isUpstreamFailure(result) ? kept : result);
-      else answers.set(id, { resources: result, fetchedAt, stale: false, expiresAt: fetchedAt });
+      else {
+        const problems = problemErrors(sourceId, problemsOf(result));
+        answers.set(id, { resources: result, fetchedAt, stale: false, expiresAt: fetchedAt, ...(problems.length && { problems }) });
+      }
     });
     writeBack(sourceId, resourceType, shape, successes(misses, fetched), fetchedAt);
     return patientIds.map((id) => served.get(id) ?? answers.get(id)!);
@@ -210,7 +218,8 @@ export function createLoaders(deps: LoaderDeps): Loaders {
           return Promise.all(
             tokens.map((token) =>
               client.search('Patient', [['identifier', token]], { signal, patients: 1 }).then(
-                (found) => uniquePatients(found),
+                // A server that ignores the parameter must not link whoever it lists.
+                (found) => uniquePatients(found).filter((p) => hasIdentifier(p, token)),
                 (err: unknown) => toError(err),
               ),
             ),
@@ -250,9 +259,12 @@ async function readPatients(client: FhirClient, ids: string[], signal?: AbortSig
     const answers: (FhirResource[] | Error)[] = new Array(ids.length);
     for (const { indexes, result } of chunks) {
       const byId = result instanceof Error ? undefined : new Map(uniquePatients(result).map((p) => [p.id, p]));
+      const problems = result instanceof Error ? [] : problemsOf(result);
       for (const i of indexes) {
         const p = byId?.get(ids[i]!);
-        answers[i] = byId ? (p ? [p] : []) : (result as Error);
+        const answer = byId ? (p ? [p] : []) : (result as Error);
+        if (Array.isArray(answer)) attachProblems(answer, problemsForPatient(problems, ids[i]!));
+        answers[i] = answer;
       }
     }
     return answers;
@@ -267,12 +279,12 @@ async function readPatients(client: FhirClient, ids: string[], signal?: AbortSig
   );
 }
 
-/** The successful results, by patient id. */
+/** The successful results with nothing set aside, by patient id: what may be cached. */
 function successes(ids: readonly string[], results: readonly (FhirResource[] | Error | undefined)[]): Map<string, FhirResource[]> {
   const ok = new Map<string, FhirResource[]>();
   ids.forEach((id, i) => {
     const r = results[i];
-    if (r && !(r instanceof Error)) ok.set(id, r);
+    if (r && !(r instanceof Error) && problemsOf(r).length === 0) ok.set(id, r);
   });
   return ok;
 }

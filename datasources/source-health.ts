@@ -1,7 +1,7 @@
 /** What the health tracker needs to know of one upstream call. */
 export interface CallOutcome {
   sourceId: string;
-  outcome: 'ok' | 'error' | 'timeout' | 'rate_limited';
+  outcome: 'ok' | 'error' | 'timeout' | 'rate_limited' | 'invalid';
   /** The last HTTP status the source answered with, if any. */
   status?: number;
   /** Duration of the whole call (all its pages), ms. */
@@ -77,7 +77,7 @@ export class SourceHealth {
     this.last.set(call.sourceId, { outcome: call.outcome, at });
     let list = this.samples.get(call.sourceId);
     if (!list) this.samples.set(call.sourceId, (list = []));
-    list.push({ at: at.getTime(), msPerExchange: (call.ms ?? 0) / Math.max(1, call.pages ?? 1), failed: call.outcome !== 'ok' });
+    list.push({ at: at.getTime(), msPerExchange: (call.ms ?? 0) / Math.max(1, call.pages ?? 1), failed: call.outcome !== 'ok' && call.outcome !== 'invalid' });
     if (list.length > MAX_SAMPLES) list.splice(0, list.length - MAX_SAMPLES);
   }
 
@@ -92,6 +92,7 @@ export class SourceHealth {
     const errorRate = list.length > 0 ? list.filter((s) => s.failed).length / list.length : null;
     let status: HealthStatus;
     if (seen.outcome === 'error' || seen.outcome === 'timeout') status = 'DOWN';
+    // An invalid answer is still an answer: the source is up, its data is what is wrong.
     else if (seen.outcome === 'rate_limited') status = 'DEGRADED';
     else if (p90Ms !== null && p90Ms > this.latencyMs) status = 'DEGRADED';
     else if (errorRate !== null && list.length >= this.minCalls && errorRate > this.errorRate) status = 'DEGRADED';

@@ -9,6 +9,8 @@ export type ErrorCode =
   | 'UPSTREAM_UNAVAILABLE'
   | 'UPSTREAM_TIMEOUT'
   | 'UPSTREAM_RATE_LIMITED'
+  | 'UPSTREAM_INVALID_RESPONSE'
+  | 'UPSTREAM_WARNING'
   | 'RATE_LIMITED'
   | 'BAD_REQUEST'
   | 'GRAPHQL_VALIDATION_FAILED'
@@ -87,7 +89,7 @@ export class BadUserInputError extends ChartgraphError {
   }
 }
 
-export type UpstreamErrorCode = 'UPSTREAM_UNAVAILABLE' | 'UPSTREAM_TIMEOUT' | 'UPSTREAM_RATE_LIMITED';
+export type UpstreamErrorCode = 'UPSTREAM_UNAVAILABLE' | 'UPSTREAM_TIMEOUT' | 'UPSTREAM_RATE_LIMITED' | 'UPSTREAM_INVALID_RESPONSE';
 
 /** Short, patient-free summary of an upstream OperationOutcome. */
 export interface OutcomeSummary {
@@ -103,11 +105,18 @@ export class UpstreamError extends ChartgraphError {
   constructor(
     readonly sourceId: string,
     code: UpstreamErrorCode,
-    detail: { status?: number; outcome?: OutcomeSummary[]; retryAfterSec?: number; reason?: string } = {},
+    detail: { status?: number; outcome?: OutcomeSummary[]; retryAfterSec?: number; reason?: string; message?: string; extensions?: Record<string, unknown> } = {},
   ) {
     const what =
-      code === 'UPSTREAM_TIMEOUT' ? 'did not answer in time' : code === 'UPSTREAM_RATE_LIMITED' ? 'is rate limiting us' : 'is unavailable';
-    super(`Source "${sourceId}" ${what}${detail.status ? ` (HTTP ${detail.status})` : ''}`, code, {
+      code === 'UPSTREAM_TIMEOUT'
+        ? 'did not answer in time'
+        : code === 'UPSTREAM_RATE_LIMITED'
+          ? 'is rate limiting us'
+          : code === 'UPSTREAM_INVALID_RESPONSE'
+            ? 'sent an answer that breaks the FHIR contract'
+            : 'is unavailable';
+    super(detail.message ?? `Source "${sourceId}" ${what}${detail.status ? ` (HTTP ${detail.status})` : ''}`, code, {
+      ...detail.extensions,
       source: sourceId,
       ...(detail.status !== undefined && { status: detail.status }),
       ...(detail.outcome?.length && { outcome: detail.outcome }),
@@ -118,4 +127,62 @@ export class UpstreamError extends ChartgraphError {
   }
   /** For logs only: the low-level cause (network error code, parse failure). */
   readonly reason: string | undefined;
+}
+
+/**
+ * What was wrong with an upstream answer that chartgraph set aside or cut short. Items:
+ * `wrong-patient` (references another patient than asked, or none), `wrong-type` (another
+ * resource type than searched), `malformed` (lacks what the schema needs, or a bad date).
+ * Protocol: `paging-off-origin`, `paging-loop`, `page-limit` (the search was cut at the
+ * page guard), `read-id-mismatch` (a read answered another id), `payer-member-mismatch`
+ * (a 271 about another member than the 270 asked).
+ */
+export type InvalidResponseReason =
+  | 'wrong-patient'
+  | 'wrong-type'
+  | 'malformed'
+  | 'paging-off-origin'
+  | 'paging-loop'
+  | 'page-limit'
+  | 'read-id-mismatch'
+  | 'payer-member-mismatch';
+
+/**
+ * A source answered, but part of the answer broke the contract and was set aside (or the
+ * paging was cut short): what arrived and passed is still answered, with this error beside
+ * it. Never a sign that the source is down. Carries the reason and how many items (or
+ * pages) were affected, never ids or patient data.
+ */
+export class UpstreamInvalidResponseError extends UpstreamError {
+  constructor(
+    sourceId: string,
+    readonly violation: InvalidResponseReason,
+    readonly count: number,
+  ) {
+    super(sourceId, 'UPSTREAM_INVALID_RESPONSE', {
+      reason: violation,
+      message: PAGING_REASONS.has(violation)
+        ? `Source "${sourceId}" broke the paging contract (${violation}): the items before are kept, the rest is missing`
+        : `Source "${sourceId}" sent an invalid answer: ${count} ${count === 1 ? 'item' : 'items'} set aside (${violation})`,
+      extensions: { reason: violation, count },
+    });
+    this.name = 'UpstreamInvalidResponseError';
+  }
+}
+
+const PAGING_REASONS: ReadonlySet<InvalidResponseReason> = new Set(['paging-off-origin', 'paging-loop', 'page-limit']);
+
+/**
+ * A non-fatal warning a source sent with its answer (an OperationOutcome entry with
+ * `search.mode` `outcome`, such as "results truncated"). Carries the issue severity and
+ * code, never the free text (it may name a patient).
+ */
+export class UpstreamWarning extends ChartgraphError {
+  constructor(
+    readonly sourceId: string,
+    readonly issues: OutcomeSummary[],
+  ) {
+    super(`Source "${sourceId}" sent a warning with its answer`, 'UPSTREAM_WARNING', { source: sourceId, ...(issues.length && { outcome: issues }) });
+    this.name = 'UpstreamWarning';
+  }
 }

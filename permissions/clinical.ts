@@ -40,5 +40,7 @@ export const clinicalPermissions = {
   CodeableConcept: isAuthenticated,
   Coding: isAuthenticated,
   Quantity: isAuthenticated,
+  // Inside a Quantity: reachable only where the Quantity itself is.
+  NormalizedQuantity: isAuthenticated,
   Period: isAuthenticated,
 };

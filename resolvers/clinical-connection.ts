@@ -74,6 +74,8 @@ export async function loadClinicalConnection<T extends ClinicalItem>(
     patient.records.map(async (record) => {
       try {
         const result = await ctx.loaders.resources(record.sourceId, kind.resourceType, params).load(record.sourcePatientId);
+        // Items the source sent that were set aside, or paging cut short: kept items are answered, with the reason beside them.
+        for (const problem of result.problems ?? []) ctx.partialErrors.add(problem, pathOf(info.path));
         return { record, result };
       } catch (err) {
         if (!(err instanceof UpstreamError)) throw err;

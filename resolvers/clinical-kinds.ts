@@ -59,11 +59,12 @@ export const KINDS = {
     identity: (i) => [
       codeKey(i.code),
       i.effective,
-      i.valueQuantity?.value,
-      i.valueQuantity?.code ?? i.valueQuantity?.unit,
+      // The same result reported in two units by two sources is one item: compare normalised values where there are.
+      i.valueQuantity?.normalized?.value ?? i.valueQuantity?.value,
+      i.valueQuantity?.normalized?.unit ?? i.valueQuantity?.code ?? i.valueQuantity?.unit,
       codeKey(i.valueCodeableConcept),
       i.valueString,
-      i.components.map((c) => [codeKey(c.code), c.valueQuantity?.value, codeKey(c.valueCodeableConcept)]),
+      i.components.map((c) => [codeKey(c.code), c.valueQuantity?.normalized?.value ?? c.valueQuantity?.value, codeKey(c.valueCodeableConcept)]),
     ],
   }),
   MedicationRequest: kind({

@@ -52,7 +52,9 @@ export async function loadPatientCoverages(ctx: RequestContext, patient: Patient
   const perRecord = await Promise.all(
     patient.records.map(async (record) => {
       try {
-        return { record, result: await ctx.loaders.resources(record.sourceId, 'Coverage').load(record.sourcePatientId) };
+        const result = await ctx.loaders.resources(record.sourceId, 'Coverage').load(record.sourcePatientId);
+        for (const problem of result.problems ?? []) ctx.partialErrors.add(problem, pathOf(info.path));
+        return { record, result };
       } catch (err) {
         if (!(err instanceof UpstreamError)) throw err;
         ctx.partialErrors.add(err, pathOf(info.path));

@@ -10,6 +10,7 @@ import type {
   ObservationComponent,
   Procedure,
 } from '../schema/clinical.types.js';
+import { normalizeQuantity } from '../units/normalize-quantity.js';
 import type { Address, CodeableConcept, ContactPoint, HumanName, Identifier, Period, Quantity } from '../schema/common.types.js';
 
 // Pure FHIR R4 -> schema mapping. Items come out without `id` and `provenance`; the
@@ -34,9 +35,27 @@ function statusCode(c: fhir.CodeableConcept | undefined): string | null {
   return c?.coding?.[0]?.code ?? c?.text ?? null;
 }
 
-export function mapQuantity(q: fhir.Quantity | undefined): Quantity | null {
+const UCUM = 'http://unitsofmeasure.org';
+const LOINC = 'http://loinc.org';
+
+/**
+ * A FHIR Quantity as the source sent it, plus its value in the canonical UCUM unit of
+ * `concept`'s LOINC code when one exists (`Quantity.code` is read as UCUM only when
+ * `system` is UCUM or absent).
+ */
+export function mapQuantity(q: fhir.Quantity | undefined, concept?: fhir.CodeableConcept): Quantity | null {
   if (!q) return null;
-  return { value: q.value ?? null, unit: q.unit ?? null, system: q.system ?? null, code: q.code ?? null };
+  const loinc = concept?.coding?.find((c) => c.system === LOINC && c.code)?.code;
+  const normalized =
+    typeof q.value === 'number' && loinc
+      ? normalizeQuantity({
+          code: loinc,
+          value: q.value,
+          ...(q.unit !== undefined && { unit: q.unit }),
+          ...(q.code !== undefined && (q.system === undefined || q.system === UCUM) && { ucumCode: q.code }),
+        })
+      : undefined;
+  return { value: q.value ?? null, unit: q.unit ?? null, system: q.system ?? null, code: q.code ?? null, normalized: normalized ?? null };
 }
 
 export function mapPeriod(p: fhir.Period | undefined): Period | null {
@@ -77,7 +96,7 @@ export function mapCondition(r: fhir.Condition): Unprovenanced<Condition> {
 function mapComponent(c: fhir.ObservationComponent): ObservationComponent {
   return {
     code: mapConcept(c.code),
-    valueQuantity: mapQuantity(c.valueQuantity),
+    valueQuantity: mapQuantity(c.valueQuantity, c.code),
     valueCodeableConcept: mapConcept(c.valueCodeableConcept),
     valueString: c.valueString ?? null,
   };
@@ -90,7 +109,7 @@ export function mapObservation(r: fhir.Observation): Unprovenanced<Observation> 
     category: mapConcepts(r.category),
     effective: r.effectiveDateTime ?? r.effectivePeriod?.start ?? r.effectiveInstant ?? null,
     issued: r.issued ?? null,
-    valueQuantity: mapQuantity(r.valueQuantity),
+    valueQuantity: mapQuantity(r.valueQuantity, r.code),
     valueCodeableConcept: mapConcept(r.valueCodeableConcept),
     valueString: r.valueString ?? null,
     interpretation: mapConcepts(r.interpretation),

@@ -8,6 +8,7 @@ import type { FaultRule } from './faults.js';
 import type { FhirStore } from './fhir-store.js';
 import { BodyTooLargeError, readBody, sleep } from './http-util.js';
 import { operationOutcome } from './outcome.js';
+import { misbehavePage, otherPatientRecord, withUnitVariants } from './misbehaviour.js';
 import type { EhrProfile } from './profiles.js';
 import type { RecordedRequest } from './request-log.js';
 import { isServedType } from './search-params.js';
@@ -196,11 +197,12 @@ export class SimulatedEhr extends FaultableServer {
         return this.answerSearch(resourceType, rec.params, rec, sendJson);
       }
       if (method !== 'GET') return sendOutcome(405, 'not-supported', `${method} is not supported`);
-      if (segs.length === 1) return this.answerSearch(resourceType, rec.params, rec, sendJson);
+      if (segs.length === 1) return this.answerSearch(resourceType, rec.params, rec, sendJson, req.url ?? '');
       if (segs.length === 2) {
         if (!ID_RE.test(segs[1])) return sendOutcome(400, 'invalid', 'Invalid resource id');
-        const r = this.store.read(resourceType, segs[1]);
-        if (!r) return sendOutcome(404, 'not-found', `${resourceType}/${segs[1]} is not known`);
+        const found = this.store.read(resourceType, segs[1]);
+        if (!found) return sendOutcome(404, 'not-found', `${resourceType}/${segs[1]} is not known`);
+        const r = this.profile.misbehave?.readOtherId && found.resourceType === 'Patient' ? otherPatientRecord(found) : found;
         return sendJson(200, resourceJson(r), {
           etag: `W/"${r.meta?.versionId ?? '1'}"`,
           ...(r.meta?.lastUpdated && { 'last-modified': new Date(r.meta.lastUpdated).toUTCString() }),
@@ -214,7 +216,13 @@ export class SimulatedEhr extends FaultableServer {
     }
   }
 
-  private answerSearch(type: string, params: Array<[string, string]>, rec: RecordedRequest, send: (status: number, body: string) => void): void {
+  private answerSearch(
+    type: string,
+    params: Array<[string, string]>,
+    rec: RecordedRequest,
+    send: (status: number, body: string) => void,
+    requestPath = '',
+  ): void {
     let offset = 0;
     let applied: ReadonlyArray<readonly [string, string]> = params;
     const token = params.find(([k]) => k === PAGE_PARAM)?.[1];
@@ -237,7 +245,21 @@ export class SimulatedEhr extends FaultableServer {
       links.push({ relation: 'next', url: `${this.baseUrl}/${type}?${new URLSearchParams([[PAGE_PARAM, next]])}` });
     }
     // Built as text so each resource is serialised once per process, not once per answer.
-    const entries = page.map((r) => `{"fullUrl":${JSON.stringify(`${this.baseUrl}/${r.resourceType}/${r.id}`)},"resource":${resourceJson(r)},"search":{"mode":"match"}}`);
+    const variants = this.profile.misbehave?.unitVariants;
+    const shown = variants ? page.map((r) => withUnitVariants(r, variants)) : page;
+    const entries = shown.map((r) => `{"fullUrl":${JSON.stringify(`${this.baseUrl}/${r.resourceType}/${r.id}`)},"resource":${resourceJson(r)},"search":{"mode":"match"}}`);
+    if (this.profile.misbehave) {
+      misbehavePage(this.profile.misbehave, {
+        type,
+        asked: askedIds(type, applied),
+        entries,
+        links,
+        first: offset === 0,
+        last: !links.some((l) => l.relation === 'next'),
+        requestUrl: `${this.origin}${requestPath}`,
+        baseUrl: this.baseUrl,
+      });
+    }
     const head = {
       resourceType: 'Bundle',
       id: randomUUID(),
@@ -275,6 +297,13 @@ function interactionOf(method: string, segs: string[]): RecordedRequest['interac
   if (segs.length === 1 || (segs.length === 2 && segs[1] === '_search' && method === 'POST')) return 'search';
   if (segs.length === 2) return 'read';
   return 'other';
+}
+
+/** The patient ids a search names (patient, subject, beneficiary or _id; comma OR lists split). */
+function askedIds(type: string, params: ReadonlyArray<readonly [string, string]>): string[] {
+  const names = type === 'Patient' ? ['_id'] : ['patient', 'subject', 'beneficiary'];
+  const value = params.find(([k]) => names.includes(k))?.[1];
+  return value ? value.split(',').map((v) => v.replace(/^Patient\//, '')) : [];
 }
 
 function query(params: ReadonlyArray<readonly [string, string]>): string {

@@ -1,6 +1,7 @@
 import type { FhirResource } from '../datasources/fhir/fhir-types.js';
 import { SimulatedEhr } from './fhir-server.js';
 import { FhirStore } from './fhir-store.js';
+import { MISBEHAVING } from './misbehaviour.js';
 import { DEFAULT_PROFILES, type EhrProfile } from './profiles.js';
 import { generateClientKey, SmartTokenServer, type ClientKey } from './smart-token-server.js';
 import { EHR_IDS, EHR_INFO, splitFixtures, type EhrId, type SplitTruth } from './split.js';
@@ -14,6 +15,7 @@ export type { SimulatedMember, SimulatedTradingPartner } from './payer-members.j
 export { SANDBOX_TRADING_PARTNERS } from './payer-members.js';
 export type { FaultRule } from './faults.js';
 export type { EhrProfile } from './profiles.js';
+export { MISBEHAVING, FOREIGN_PATIENT_ID, type Misbehaviour } from './misbehaviour.js';
 export type { RecordedRequest, RequestFilter, RequestLog } from './request-log.js';
 export type { SplitTruth, TruthPatient, TruthEhrRecord, EhrId } from './split.js';
 export type { VariationKind } from './cross-hospital.js';
@@ -49,6 +51,8 @@ export interface SandboxOptions {
   tokenExpiresIn?: number;
   /** Fixed latency of every payer answer, ms (default 0). */
   payerLatencyMs?: number;
+  /** This EHR gets the `MISBEHAVING` profile (see `misbehaviour.ts`); `profiles` may refine it. */
+  misbehave?: EhrId;
 }
 
 /** The SMART token endpoint as the tests and the gateway config need it. */
@@ -126,7 +130,12 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const ehrs: SimulatedEhr[] = [];
   try {
     for (const [i, id] of EHR_IDS.entries()) {
-      const profile: EhrProfile = { ...DEFAULT_PROFILES[id], ...(opts.latencyMs !== undefined && { latencyMs: opts.latencyMs }), ...opts.profiles?.[id] };
+      const profile: EhrProfile = {
+        ...DEFAULT_PROFILES[id],
+        ...(opts.latencyMs !== undefined && { latencyMs: opts.latencyMs }),
+        ...(opts.misbehave === id && { misbehave: { ...MISBEHAVING } }),
+        ...opts.profiles?.[id],
+      };
       ehrs.push(
         await SimulatedEhr.start({
           id,

@@ -61,6 +61,9 @@ export class SimulatedPayer extends FaultableServer {
   /** Latency before every answer, ms (tests raise it to hold requests in flight). */
   latencyMs = 0;
 
+  /** Misbehaviour: every 271 names another member id than the 270 asked for. */
+  answerOtherMember = false;
+
   /** Requests being answered right now. */
   get inFlight(): number {
     return this.current;
@@ -196,7 +199,11 @@ export class SimulatedPayer extends FaultableServer {
     const lastName = str(person.lastName);
     // Payers match the last name loosely (case, spaces, punctuation) and not the first name (nicknames).
     if (lastName && letters(lastName) !== letters(member.lastName)) return reject('73', 'Invalid/Missing Subscriber/Insured Name', 'Loop 2100C');
-    return [build271(member, partner, q)];
+    const answer = build271(member, partner, q);
+    if (this.answerOtherMember && typeof answer.subscriber === 'object' && answer.subscriber !== null) {
+      answer.subscriber = { ...(answer.subscriber as Record<string, unknown>), memberId: `${memberId}X` };
+    }
+    return [answer];
   }
 }
 

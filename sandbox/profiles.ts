@@ -1,3 +1,4 @@
+import type { Misbehaviour } from './misbehaviour.js';
 import type { EhrId } from './split.js';
 
 /** How one simulated EHR behaves: the capabilities real EHRs differ on. */
@@ -14,6 +15,8 @@ export interface EhrProfile {
   requireAuth: boolean;
   /** Fixed latency added to every answer, in ms. */
   latencyMs: number;
+  /** Answers that break the FHIR contract (see `misbehaviour.ts`; `MISBEHAVING` sets them all). */
+  misbehave?: Misbehaviour;
 }
 
 /** Profiles as shipped: Mercy is permissive but needs SMART; St. Jude is open but strict. */

@@ -60,6 +60,18 @@ export class HumanName {
   use?: string | null;
 }
 
+@ObjectType({
+  simpleResolvers: true,
+  description: 'A value converted to the one canonical UCUM unit of its LOINC code, so that values from sources that report in different units compare and sort.',
+})
+export class NormalizedQuantity {
+  @Field(() => Float, { description: 'The value in `unit`, converted by the UCUM library (six significant digits when converted).' })
+  value!: number;
+
+  @Field(() => String, { description: 'The canonical UCUM unit of the LOINC code (for example `mg/dL` for glucose 2339-0).' })
+  unit!: string;
+}
+
 @ObjectType({ simpleResolvers: true, description: 'A measured amount, as in FHIR Quantity.' })
 export class Quantity {
   @Field(() => Float, { nullable: true, description: 'The numeric value.' })
@@ -73,6 +85,13 @@ export class Quantity {
 
   @Field(() => String, { nullable: true, description: 'The unit’s code in that system.' })
   code?: string | null;
+
+  @Field(() => NormalizedQuantity, {
+    nullable: true,
+    description:
+      'The value in the canonical UCUM unit of the observation’s LOINC code (mass and molar units converted by molecular weight, e.g. glucose mmol/L to mg/dL). Null when the code has no canonical unit or the unit cannot be converted.',
+  })
+  normalized?: NormalizedQuantity | null;
 }
 
 @ObjectType({ simpleResolvers: true, description: 'A time range, as in FHIR Period; either end may be open.' })

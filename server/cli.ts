@@ -99,9 +99,16 @@ async function serve(config: ChartgraphConfig, opts: { demo?: boolean; examples?
   return gateway;
 }
 
-async function startDemoSandbox(basePort = SANDBOX_BASE_PORT) {
-  const { startSandbox, SANDBOX_PAYER_TOKEN } = await import('../sandbox/index.js');
-  const sandbox = await startSandbox({ basePort, minPatients: DEMO_MIN_PATIENTS }).catch((err: unknown) => {
+async function startDemoSandbox(basePort = SANDBOX_BASE_PORT, misbehave?: string) {
+  const { startSandbox, SANDBOX_PAYER_TOKEN, EHR_IDS } = await import('../sandbox/index.js');
+  if (misbehave !== undefined && !(EHR_IDS as readonly string[]).includes(misbehave)) {
+    throw new StartupError(`--misbehave: "${misbehave}" is not a sandbox EHR; choose one of ${EHR_IDS.join(', ')}`);
+  }
+  const sandbox = await startSandbox({
+    basePort,
+    minPatients: DEMO_MIN_PATIENTS,
+    ...(misbehave && { misbehave: misbehave as (typeof EHR_IDS)[number] }),
+  }).catch((err: unknown) => {
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
     throw new StartupError(
       `cannot start the sandbox on ports ${basePort}-${basePort + 3}: one is already in use (another sandbox or demo running?).\nStop it, or pick other ports with --base-port.`,
@@ -127,8 +134,9 @@ program
 program
   .command('demo')
   .description('start the sandbox (two simulated EHRs and a token server) and the gateway in front of it')
-  .action(async () => {
-    const sandbox = await startDemoSandbox();
+  .option('--misbehave <ehr>', 'make one sandbox EHR break the FHIR contract (wrong-patient items, wrong types, malformed items, bad next links, warnings)')
+  .action(async (opts: { misbehave?: string }) => {
+    const sandbox = await startDemoSandbox(undefined, opts.misbehave);
     const config = readConfig(program.opts().config);
     // GraphiQL's tabs start with an MRN and a name that exist in this sandbox.
     const { demoExamples } = await import('../sandbox/demo-examples.js');
@@ -155,8 +163,9 @@ program
   .command('sandbox')
   .description('run only the simulated upstreams (EHRs at :4100 and :4101, token server at :4102, payer at :4103)')
   .option('--base-port <port>', 'first of the four ports (default 4100)', parsePort)
-  .action(async (opts: { basePort?: number }) => {
-    const sandbox = await startDemoSandbox(opts.basePort);
+  .option('--misbehave <ehr>', 'make one sandbox EHR break the FHIR contract (wrong-patient items, wrong types, malformed items, bad next links, warnings)')
+  .action(async (opts: { basePort?: number; misbehave?: string }) => {
+    const sandbox = await startDemoSandbox(opts.basePort, opts.misbehave);
     mkdirSync('.chartgraph', { recursive: true });
     writeFileSync('.chartgraph/sandbox-client-key.pem', sandbox.token.privateKeyPem, { mode: 0o600 });
     console.log(

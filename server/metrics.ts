@@ -66,6 +66,12 @@ export function createMetrics(opts: MetricsOptions): GatewayMetrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
+  const upstreamViolations = new Counter({
+    name: 'chartgraph_upstream_invalid_responses_total',
+    help: 'Items set aside and paging cut short in upstream answers (UPSTREAM_INVALID_RESPONSE), by source, resource type and reason.',
+    labelNames: ['source', 'resource_type', 'reason'] as const,
+    registers: [registry],
+  });
   const cacheHits = new Counter({
     name: 'chartgraph_cache_hits_total',
     help: 'Patient searches served from the search cache, by source and resource type.',
@@ -108,6 +114,7 @@ export function createMetrics(opts: MetricsOptions): GatewayMetrics {
       upstreamCalls.inc({ source: call.sourceId, resource_type: resourceType, interaction: call.interaction, outcome: call.outcome });
       if (call.pages > 0) upstreamPages.inc({ source: call.sourceId, resource_type: resourceType }, call.pages);
       upstreamDuration.observe({ source: call.sourceId, resource_type: resourceType, interaction: call.interaction }, call.ms / 1000);
+      for (const v of call.violations ?? []) upstreamViolations.inc({ source: call.sourceId, resource_type: resourceType, reason: v.reason }, v.count);
     },
     cacheLookup(lookup) {
       const labels = { source: lookup.sourceId, resource_type: lookup.resourceType };

@@ -89,6 +89,14 @@ export async function createGatewayServices(config: ChartgraphConfig, opts: Serv
   const health = new SourceHealth(config.sourceHealth);
   const onCall = (call: UpstreamCall) => {
     health.record(call);
+    // One line per kind of violation in a call (with its count), not per item: a source that
+    // ignores the patient parameter must not flood the log. No ids, no values.
+    for (const v of call.violations ?? []) {
+      opts.logger.warn(
+        { source: call.sourceId, resourceType: call.resourceType, interaction: call.interaction, reason: v.reason, count: v.count, ...(v.detail && { detail: v.detail }) },
+        'upstream answer broke the FHIR contract: set aside',
+      );
+    }
     opts.onUpstreamCall?.(call);
   };
   const clients = new Map(fhirSources(config).map((s) => [s.id, new FhirClient(s, { onCall })] as const));

@@ -20,7 +20,7 @@ export interface NormalizedQuantity {
 
 const utils = ucum.UcumLhcUtils.getInstance();
 
-/** Significant digits kept after a conversion: beyond any lab's precision, short of float noise. */
+/** Significant digits of a normalised value: beyond any lab's precision, short of float noise. */
 const SIGNIFICANT_DIGITS = 6;
 
 type Converter = (value: number) => number | undefined;
@@ -37,8 +37,8 @@ const converters = new Map<string, Converter | null>();
  * (glucose mg/dL <-> mmol/L) and equivalents <-> moles where the code's analyte has a
  * molecular weight or charge. Undefined when the code has no canonical unit, the value
  * is not a finite number, the unit is missing or not UCUM, or the units are not
- * commensurable. A value already in the canonical unit comes back unchanged; converted
- * values are rounded to six significant digits.
+ * commensurable. Values are rounded to six significant digits (beyond any lab's
+ * precision), converted or not, so that one result sent in two units compares equal.
  */
 export function normalizeQuantity(input: QuantityInput): NormalizedQuantity | undefined {
   if (input.code === undefined || !Number.isFinite(input.value)) return undefined;
@@ -46,11 +46,13 @@ export function normalizeQuantity(input: QuantityInput): NormalizedQuantity | un
   if (!target) return undefined;
   const from = sourceUnit(input);
   if (from === undefined) return undefined;
-  if (from === target.unit) return { value: input.value, unit: target.unit };
-  if (target.sameUnitOnly) return undefined;
-  const convert = converterFor(from, target);
-  const value = convert?.(input.value);
-  if (value === undefined || !Number.isFinite(value)) return undefined;
+  let value: number | undefined = input.value;
+  if (from !== target.unit) {
+    if (target.sameUnitOnly) return undefined;
+    value = converterFor(from, target)?.(input.value);
+    if (value === undefined || !Number.isFinite(value)) return undefined;
+  }
+  // Rounded whether converted or not: the same result sent in two units must compare equal.
   return { value: Number(value.toPrecision(SIGNIFICANT_DIGITS)), unit: target.unit };
 }
 

@@ -5,6 +5,8 @@ import type { Bundle, FhirResource, SearchParams, SourceCapabilities, UpstreamCa
 import { fallbackCapabilities, readCapabilities } from './capabilities.js';
 import { buildSearchQuery } from './search-params.js';
 import { DEFAULT_RESILIENCE, SourceResilience, type BreakerState } from './resilience.js';
+import { SearchsetCheck, violationCounts } from './searchset-check.js';
+import { checkReadAnswer, violationsOf } from './read-check.js';
 import { SmartTokenProvider } from './smart-auth.js';
 import {
   callOutcome,
@@ -34,6 +36,8 @@ export interface FhirClientOptions {
   capabilitiesRetryMs?: number;
   /** Randomness of the retry backoff jitter; tests pin it. */
   random?: () => number;
+  /** Structural validation of every item (type and patient checks always run); default true. Off only to measure its cost. */
+  validate?: boolean;
 }
 
 /** Counted over one logical call, reported with it. */
@@ -52,7 +56,7 @@ export interface SearchOptions {
 /**
  * The page guard: one search follows at most this many `next` links per patient it
  * covers (so an OR search over 20 patients may follow 2,000). Beyond that the search
- * fails rather than returning a truncated list that would be cached as complete.
+ * stops with a `page-limit` problem: the pages read are answered, marked, and never cached.
  * With the default page size of 100 that is 10,000 resources per patient per type.
  */
 export const DEFAULT_MAX_PAGES_PER_PATIENT = 100;
@@ -157,8 +161,11 @@ export class FhirClient {
 
   /**
    * Searches `resourceType` and follows `Bundle.link[rel=next]` to the end. Returns the
-   * entries whose `search.mode` is `match` (or absent). Values in `params` must already
-   * be FHIR-escaped where they come from users. Rejects with an UpstreamError.
+   * entries whose `search.mode` is `match` (or absent) that pass {@link SearchsetCheck}:
+   * of the searched type, well formed, of a patient the search asked for; what was set
+   * aside, paging cut short and server warnings are in `problemsOf(result)`. Values in
+   * `params` must already be FHIR-escaped where they come from users. Rejects with an
+   * UpstreamError when the source fails.
    */
   async search(resourceType: string, params: SearchParams, opts: SearchOptions = {}): Promise<FhirResource[]> {
     // Single flight: identical searches in flight at once (two dashboards opening together)
@@ -195,27 +202,20 @@ export class FhirClient {
     const base = { resourceType, interaction: 'search' as const, ...(opts.patients !== undefined && { patients: opts.patients }) };
     try {
       const capabilities = await raceAbort(this.getCapabilities(), signal);
-      let url = new URL(this.searchUrl(resourceType, params, capabilities));
-      const seen = new Set<string>();
-      const results: FhirResource[] = [];
-      for (;;) {
-        seen.add(url.href);
+      let url: URL | undefined = new URL(this.searchUrl(resourceType, params, capabilities));
+      const check = new SearchsetCheck(resourceType, params, this.base, { structure: this.opts.validate ?? true });
+      while (url) {
+        check.visit(url);
         const res = await this.exchange(url, signal, { stats });
         status = res.status;
         const bundle = this.expectBundle(res);
         pages++;
-        for (const entry of bundle.entry ?? []) {
-          const mode = entry.search?.mode;
-          if (entry.resource && (mode === undefined || mode === 'match')) results.push(entry.resource);
-        }
-        const next = bundle.link?.find((l) => l.relation === 'next')?.url;
-        if (!next) break;
-        if (pages >= maxPages) {
-          throw new UpstreamError(this.sourceId, 'UPSTREAM_UNAVAILABLE', { status, reason: `search has more than ${maxPages} pages` });
-        }
-        url = this.resolveNext(next, seen);
+        check.takePage(bundle);
+        url = check.nextUrl(bundle, pages, maxPages);
       }
-      this.report({ ...base, pages, status, outcome: 'ok', retries: stats.retries }, started);
+      const results = check.finish();
+      const violations = violationCounts(check.problems);
+      this.report({ ...base, pages, status, outcome: violations.length ? 'invalid' : 'ok', retries: stats.retries, ...(violations.length && { violations }) }, started);
       return results;
     } catch (err) {
       const upstream = toUpstreamError(this.sourceId, err, signal);
@@ -241,14 +241,16 @@ export class FhirClient {
       } else {
         if (res.status < 200 || res.status > 299) throw statusError(this.sourceId, res);
         resource = this.parseResource(res);
-        if (resource.resourceType !== resourceType) throw this.unexpected(resource, status);
+        if (resource.resourceType !== resourceType && resource.resourceType === 'OperationOutcome') throw this.unexpected(resource, status);
+        checkReadAnswer(this.sourceId, resourceType, id, resource, { structure: this.opts.validate ?? true });
       }
       this.report({ resourceType, interaction: 'read', pages: 1, status, outcome: 'ok', patients: 1, retries: stats.retries }, started);
       return resource;
     } catch (err) {
       const upstream = toUpstreamError(this.sourceId, err, signal);
+      const violations = violationsOf(upstream);
       this.report(
-        { resourceType, interaction: 'read', pages: 0, status: status ?? errorStatus(upstream), outcome: callOutcome(upstream), patients: 1, retries: stats.retries },
+        { resourceType, interaction: 'read', pages: 0, status: status ?? errorStatus(upstream), outcome: callOutcome(upstream), patients: 1, retries: stats.retries, ...(violations.length && { violations }) },
         started,
       );
       throw upstream;
@@ -295,24 +297,6 @@ export class FhirClient {
       }),
       signal,
     );
-  }
-
-  /**
-   * Follows a next link exactly as the server wrote it (absolute, or relative to the base).
-   * It must stay on the source's origin: the access token goes with it.
-   */
-  private resolveNext(next: string, seen: Set<string>): URL {
-    let url: URL;
-    try {
-      url = new URL(next, `${this.base}/`);
-    } catch {
-      throw new UpstreamError(this.sourceId, 'UPSTREAM_UNAVAILABLE', { reason: 'next link is not a URL' });
-    }
-    if (url.origin !== new URL(this.base).origin) {
-      throw new UpstreamError(this.sourceId, 'UPSTREAM_UNAVAILABLE', { reason: 'next link leaves the source origin' });
-    }
-    if (seen.has(url.href)) throw new UpstreamError(this.sourceId, 'UPSTREAM_UNAVAILABLE', { reason: 'next links loop' });
-    return url;
   }
 
   /** A searchset Bundle from a 2xx answer; anything else is the source being unavailable. */

@@ -1,3 +1,4 @@
+import type { InvalidResponseReason } from '../../errors/errors.js';
 // FHIR R4 resource shapes come from Medplum's type package (types only, nothing at run time).
 export type {
   Resource as FhirResource,
@@ -63,8 +64,11 @@ export interface UpstreamCall {
   patients?: number;
   /** The last HTTP status seen, if any answer came. */
   status?: number;
-  outcome: 'ok' | 'error' | 'timeout' | 'rate_limited';
+  /** `invalid`: the source answered, but (part of) the answer broke the contract; see `violations`. */
+  outcome: 'ok' | 'error' | 'timeout' | 'rate_limited' | 'invalid';
   ms: number;
+  /** What was set aside or cut short in this call's answer, by reason (no ids). */
+  violations?: ReadonlyArray<{ reason: InvalidResponseReason; count: number; /** The element or type at fault, never a value. */ detail?: string }>;
   /** HTTP exchanges repeated after a 5xx, 429 or network error. */
   retries?: number;
   /** This caller joined an identical search already in flight: no upstream request of its own. */

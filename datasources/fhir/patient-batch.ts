@@ -2,6 +2,7 @@ import type { FhirClient } from './fhir-client.js';
 import type { FhirResource, SearchParams, SourceCapabilities } from './fhir-types.js';
 import { patientIdOf, patientSearchParam } from './patient-params.js';
 import { escapeSearchValue } from './search-params.js';
+import { attachProblems, problemsForPatient, problemsOf } from './searchset-check.js';
 
 /** At most this many values in one OR list, whatever the URL length allows. */
 export const MAX_OR_VALUES = 100;
@@ -88,7 +89,8 @@ export async function searchOrList(
  *
  * Where the source accepts OR lists (`patientOrSearch`), one search per chunk of ids
  * (see {@link chunkOrValues}) and the results are handed back to patients by each
- * resource's patient reference; resources that point at none of the ids are dropped.
+ * resource's patient reference (the client has already set aside, and reported, resources
+ * that point at none of the ids).
  * Otherwise one search per patient, all under the client's concurrency cap. Ids are
  * escaped, so an id holding `,` cannot widen the search.
  */
@@ -117,7 +119,12 @@ export async function searchForPatients(
         const owner = patientIdOf(resource);
         if (owner !== undefined) lists.get(owner)?.push(resource);
       }
-      for (const [id, list] of lists) byPatient.set(id, list);
+      // What the source set aside stays with the patients it may concern (see problemsForPatient).
+      const problems = problemsOf(result);
+      for (const [id, list] of lists) {
+        attachProblems(list, problemsForPatient(problems, id));
+        byPatient.set(id, list);
+      }
     }
   } else {
     await Promise.all(

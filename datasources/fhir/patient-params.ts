@@ -26,6 +26,11 @@ export function patientSearchParam(resourceType: string): string {
   return PATIENT_LINKS[resourceType]?.param ?? 'patient';
 }
 
+/** The element of a resource type that holds its patient reference (`subject`, `patient` or `beneficiary`). */
+export function patientElement(resourceType: string): string {
+  return PATIENT_LINKS[resourceType]?.element ?? 'subject';
+}
+
 /**
  * The source patient id a resource belongs to, from its patient reference (`Patient/123`,
  * an absolute URL ending in `Patient/123`, or either with `/_history/n`). Undefined when
@@ -33,7 +38,7 @@ export function patientSearchParam(resourceType: string): string {
  */
 export function patientIdOf(resource: FhirResource): string | undefined {
   if (resource.resourceType === 'Patient') return resource.id;
-  const element = PATIENT_LINKS[resource.resourceType]?.element ?? 'subject';
+  const element = patientElement(resource.resourceType);
   const ref = (resource as unknown as Record<string, unknown>)[element];
   if (typeof ref !== 'object' || ref === null) return undefined;
   const reference = (ref as { reference?: unknown }).reference;

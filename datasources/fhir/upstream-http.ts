@@ -114,6 +114,7 @@ export function statusError(sourceId: string, res: HttpResult): UpstreamError {
 
 /** The `outcome` label of an UpstreamCall for an error. */
 export function callOutcome(err: UpstreamError): UpstreamCall['outcome'] {
+  if (err.code === 'UPSTREAM_INVALID_RESPONSE') return 'invalid';
   return err.code === 'UPSTREAM_TIMEOUT' ? 'timeout' : err.code === 'UPSTREAM_RATE_LIMITED' ? 'rate_limited' : 'error';
 }
 

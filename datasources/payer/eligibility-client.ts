@@ -2,6 +2,8 @@ import { randomInt } from 'node:crypto';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { EligibilitySourceConfig } from '../../config/config.schema.js';
 import { UpstreamError } from '../../errors/errors.js';
+import { violationsOf } from '../fhir/read-check.js';
+import { checkMemberOf271 } from './member-check.js';
 import type { UpstreamCall } from '../fhir/fhir-types.js';
 import {
   callOutcome,
@@ -131,11 +133,13 @@ export class EligibilityClient {
       } else {
         throw statusError(this.sourceId, { status: res.status, headers: res.headers, body: '' });
       }
+      checkMemberOf271(this.sourceId, inquiry, raw);
       this.report({ status, outcome: 'ok', pages: 1 }, started);
       return { controlNumber, raw, answer: map271(raw, inquiry.serviceTypeCodes) };
     } catch (err) {
       const upstream = toUpstreamError(this.sourceId, err, signal);
-      this.report({ status: status ?? errorStatus(upstream), outcome: callOutcome(upstream), pages: 0 }, started);
+      const violations = violationsOf(upstream);
+      this.report({ status: status ?? errorStatus(upstream), outcome: callOutcome(upstream), pages: 0, ...(violations.length && { violations }) }, started);
       throw upstream;
     }
   }
@@ -148,7 +152,7 @@ export class EligibilityClient {
     return h;
   }
 
-  private report(call: Pick<UpstreamCall, 'status' | 'outcome' | 'pages'>, started: number): void {
+  private report(call: Pick<UpstreamCall, 'status' | 'outcome' | 'pages' | 'violations'>, started: number): void {
     this.opts.onCall?.({ sourceId: this.sourceId, ...ELIGIBILITY_CALL, ...call, ms: performance.now() - started });
   }
 }

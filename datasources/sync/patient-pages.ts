@@ -1,5 +1,6 @@
 import { UpstreamError } from '../../errors/errors.js';
 import type { Bundle, Patient } from '../fhir/fhir-types.js';
+import { malformation } from '../fhir/resource-validation.js';
 import { buildSearchQuery } from '../fhir/search-params.js';
 import { isObject, statusError, summariseOutcome, tryParseJson } from '../fhir/upstream-http.js';
 import type { SourceHttp } from './source-http.js';
@@ -47,7 +48,10 @@ export async function fetchPatientPage(http: SourceHttp, url: URL, signal?: Abor
   const patients: Patient[] = [];
   for (const entry of bundle.entry ?? []) {
     const mode = entry.search?.mode;
-    if (entry.resource?.resourceType === 'Patient' && entry.resource.id && (mode === undefined || mode === 'match')) patients.push(entry.resource);
+    // The same structural rule as every other answer (see resource-validation.ts): a malformed Patient is not indexed.
+    if (entry.resource?.resourceType === 'Patient' && (mode === undefined || mode === 'match') && malformation(entry.resource) === undefined) {
+      patients.push(entry.resource);
+    }
   }
   const next = bundle.link?.find((l) => l.relation === 'next')?.url;
   return { patients, ...(next && { next }), ...(typeof bundle.total === 'number' && { total: bundle.total }) };

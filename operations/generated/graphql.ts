@@ -820,6 +820,15 @@ export type NetworkBenefits = {
   priorAuthorizationRequired?: Maybe<Scalars['Boolean']['output']>;
 };
 
+/** A value converted to the one canonical UCUM unit of its LOINC code, so that values from sources that report in different units compare and sort. */
+export type NormalizedQuantity = {
+  __typename?: 'NormalizedQuantity';
+  /** The canonical UCUM unit of the LOINC code (for example `mg/dL` for glucose 2339-0). */
+  unit: Scalars['String']['output'];
+  /** The value in `unit`, converted by the UCUM library (six significant digits when converted). */
+  value: Scalars['Float']['output'];
+};
+
 /** A measurement or finding: labs, vital signs, survey answers, social history (FHIR Observation). */
 export type Observation = {
   __typename?: 'Observation';
@@ -1242,6 +1251,8 @@ export type Quantity = {
   __typename?: 'Quantity';
   /** The unit’s code in that system. */
   code?: Maybe<Scalars['String']['output']>;
+  /** The value in the canonical UCUM unit of the observation’s LOINC code (mass and molar units converted by molecular weight, e.g. glucose mmol/L to mg/dL). Null when the code has no canonical unit or the unit cannot be converted. */
+  normalized?: Maybe<NormalizedQuantity>;
   /** The unit’s code system, usually http://unitsofmeasure.org (UCUM). */
   system?: Maybe<Scalars['String']['output']>;
   /** The unit as the source shows it. */

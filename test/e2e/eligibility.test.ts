@@ -34,6 +34,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => t?.close());
 beforeEach(async () => {
+  t.sandbox.payer.answerOtherMember = false;
   await t.sandbox.payer.clearFaults();
   t.sandbox.payer.latencyMs = 0;
   t.resetCounts();
@@ -216,6 +217,25 @@ describe('Patient.eligibility', () => {
 });
 
 describe('Query.eligibility', () => {
+  it('refuses a 271 about another member than asked: UPSTREAM_INVALID_RESPONSE payer-member-mismatch, nothing of it shown, and the answer is not cached', async () => {
+    const m = memberWhere((x) => x.tradingPartnerServiceId === '62308' && x.active);
+    const dob = `${m.dateOfBirth.slice(0, 4)}-${m.dateOfBirth.slice(4, 6)}-${m.dateOfBirth.slice(6)}`;
+    const q = `query($input: EligibilityInput!) { eligibility(input: $input) { status memberId } }`;
+    // A service type no other test asks, so the answer cached at the end is this test's alone.
+    const input = { payerId: 'acme-payer', memberId: m.memberId, firstName: m.firstName, lastName: m.lastName, birthDate: dob, serviceTypeCodes: ['47'] };
+    t.sandbox.payer.answerOtherMember = true;
+    const res = await t.query(q, { input }, 'billing');
+    expect(res.data?.eligibility ?? null).toBeNull();
+    expect(res.errors?.map((e) => e.extensions)).toEqual([{ code: 'UPSTREAM_INVALID_RESPONSE', source: 'acme-payer', reason: 'payer-member-mismatch', count: 1 }]);
+    expect(JSON.stringify(res)).not.toContain(`${m.memberId}X`);
+    expect(t.calls.filter((c) => c.sourceId === 'acme-payer').map((c) => [c.outcome, c.violations])).toEqual([['invalid', [{ reason: 'payer-member-mismatch', count: 1 }]]]);
+    // The payer itself is fine: the next, correct answer is shown (nothing wrong was cached).
+    t.sandbox.payer.answerOtherMember = false;
+    const ok = await t.query(q, { input }, 'billing');
+    expect(ok.errors).toBeUndefined();
+    expect(ok.data.eligibility).toEqual({ status: 'ACTIVE', memberId: m.memberId });
+  });
+
   it('checks a member by details, and answers payer rejections as typed results, not errors', async () => {
     const m = memberWhere((x) => x.tradingPartnerServiceId === '62308' && x.active);
     const dob = `${m.dateOfBirth.slice(0, 4)}-${m.dateOfBirth.slice(4, 6)}-${m.dateOfBirth.slice(6)}`;

@@ -439,6 +439,16 @@ export const TEST_MRN_SYSTEM = 'urn:test:mrn';
  * `counts[type]` resources of each type per patient, pointing at the patient the way R4
  * does for that type (`subject`, `patient` or Coverage's `beneficiary`).
  */
+const REQUIRED_ELEMENTS: Record<string, Record<string, unknown>> = {
+  Observation: { status: 'final' },
+  MedicationRequest: { status: 'active', intent: 'order' },
+  Immunization: { status: 'completed', occurrenceDateTime: '2020-01-01' },
+  Procedure: { status: 'completed' },
+  Encounter: { status: 'finished', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' } },
+  DiagnosticReport: { status: 'final' },
+  Coverage: { status: 'active', payor: [{ display: 'Test Payer' }] },
+};
+
 export function makeChart(patientIds: readonly string[], counts: Partial<Record<string, number>> = {}): FhirResource[] {
   const out: FhirResource[] = [];
   for (const pid of patientIds) {
@@ -452,11 +462,16 @@ export function makeChart(patientIds: readonly string[], counts: Partial<Record<
       for (let i = 0; i < (n ?? 0); i++) {
         const ref = { reference: `Patient/${pid}` };
         const element = type === 'Coverage' ? 'beneficiary' : type === 'AllergyIntolerance' || type === 'Immunization' ? 'patient' : 'subject';
+        const code = { coding: [{ system: 'http://snomed.info/sct', code: String(1000 + i) }] };
         out.push({
           resourceType: type,
           id: `${type.toLowerCase()}-${pid}-${i}`,
           [element]: ref,
-          code: { coding: [{ system: 'http://snomed.info/sct', code: String(1000 + i) }] },
+          code,
+          // What FHIR R4 requires of each type, so that the gateway's validation keeps them.
+          ...REQUIRED_ELEMENTS[type],
+          ...(type === 'Immunization' && { vaccineCode: code }),
+          ...(type === 'MedicationRequest' && { medicationCodeableConcept: code }),
         } as unknown as FhirResource);
       }
     }

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fhirSourceSchema, type FhirSourceConfig } from '../../config/config.schema.js';
 import { UpstreamError } from '../../errors/errors.js';
+import { problemsOf } from '../../datasources/fhir/searchset-check.js';
 import { FhirClient, type FhirClientOptions } from '../../datasources/fhir/fhir-client.js';
 import type { UpstreamCall } from '../../datasources/fhir/fhir-types.js';
 import { makeChart, outcome, startFhirTestServer, type FhirTestServer } from '../helpers/fhir-test-server.js';
@@ -113,8 +114,8 @@ describe('search paging', () => {
               resourceType: 'Bundle',
               type: 'searchset',
               entry: [
-                { resource: { resourceType: 'Condition', id: 'a' }, search: { mode: 'match' } },
-                { resource: { resourceType: 'Condition', id: 'b' } },
+                { resource: { resourceType: 'Condition', id: 'a', subject: { reference: 'Patient/p1' } }, search: { mode: 'match' } },
+                { resource: { resourceType: 'Condition', id: 'b', subject: { reference: 'Patient/p1' } } },
                 { resource: { resourceType: 'Patient', id: 'inc' }, search: { mode: 'include' } },
                 { resource: { resourceType: 'OperationOutcome', issue: [] }, search: { mode: 'outcome' } },
               ],
@@ -123,23 +124,34 @@ describe('search paging', () => {
         : undefined;
     const found = await client().c.search('Condition', []);
     expect(found.map((r) => r.id)).toEqual(['a', 'b']);
+    // The outcome entry is not an item, but its warning is kept for the client.
+    expect(problemsOf(found)).toEqual([{ reason: 'warning', count: 1, outcome: [] }]);
   });
 
-  it('stops at the page guard instead of returning a truncated list', async () => {
-    const { c } = client({ pageSize: 10 }, { maxPagesPerPatient: 2 });
-    const err = await upstreamError(c.search('Observation', [['patient', 'p1']]));
-    expect(err.code).toBe('UPSTREAM_UNAVAILABLE');
-    expect(err.reason).toBe('search has more than 2 pages');
+  it('stops at the page guard and keeps the pages read, with a page-limit problem (never cached: see loaders)', async () => {
+    const { c, calls } = client({ pageSize: 10 }, { maxPagesPerPatient: 2 });
+    const found = await c.search('Observation', [['patient', 'p1']]);
+    expect(found).toHaveLength(20);
+    expect(problemsOf(found)).toEqual([{ reason: 'page-limit', count: 1 }]);
     expect(server.requestsOf('search')).toHaveLength(2);
+    expect(calls.at(-1)).toMatchObject({ interaction: 'search', outcome: 'invalid', pages: 2, violations: [{ reason: 'page-limit', count: 1 }] });
   });
 
-  it('refuses next links to another origin', async () => {
+  it('refuses next links to another origin, keeping the page it came with', async () => {
     server.fault = (r) =>
       r.kind === 'search'
-        ? { body: { resourceType: 'Bundle', type: 'searchset', link: [{ relation: 'next', url: 'http://evil.example/fhir/Observation?page=2' }], entry: [] } }
+        ? {
+            body: {
+              resourceType: 'Bundle',
+              type: 'searchset',
+              link: [{ relation: 'next', url: 'http://evil.example/fhir/Observation?page=2' }],
+              entry: [{ resource: { resourceType: 'Observation', id: 'o1', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient/p1' } } }],
+            },
+          }
         : undefined;
-    const err = await upstreamError(client().c.search('Observation', []));
-    expect(err.reason).toBe('next link leaves the source origin');
+    const found = await client().c.search('Observation', []);
+    expect(found.map((r) => r.id)).toEqual(['o1']);
+    expect(problemsOf(found)).toEqual([{ reason: 'paging-off-origin', count: 1 }]);
     expect(server.requestsOf('search')).toHaveLength(1);
   });
 });

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { normalizeQuantity } from '../../units/normalize-quantity.js';
 
 describe('normalizeQuantity', () => {
-  it('keeps a value already in the canonical unit as it is', () => {
+  it('keeps a value already in the canonical unit, to six significant digits', () => {
+    expect(normalizeQuantity({ code: '2339-0', value: 86.42593971044111, ucumCode: 'mg/dL' })).toEqual({ value: 86.4259, unit: 'mg/dL' });
     expect(normalizeQuantity({ code: '2339-0', value: 92.4, unit: 'mg/dL', ucumCode: 'mg/dL' })).toEqual({ value: 92.4, unit: 'mg/dL' });
     expect(normalizeQuantity({ code: '29463-7', value: 71.3, ucumCode: 'kg' })).toEqual({ value: 71.3, unit: 'kg' });
   });
