@@ -12,7 +12,7 @@ import { ROLES } from '../permissions/roles.js';
 import { createAuthenticator, mintDevToken } from './auth.js';
 import { createGraphiql, graphiqlEnabled } from './graphiql.js';
 import { createMetrics } from './metrics.js';
-import { ExplainCollector, currentExplainCollector, explainPlugin, runWithExplainCollector } from './plugins/explain.js';
+import { EXPLAIN_HEADER, ExplainCollector, currentExplainCollector, explainPlugin, runWithExplainCollector, wantsExplain } from './plugins/explain.js';
 import { auditPlugin } from './plugins/audit.js';
 import { limitsPlugin, maxAliasesRule, maxDepthRule } from './plugins/limits.js';
 import { createFormatError, responseErrorsPlugin } from './plugins/response-errors.js';
@@ -45,6 +45,20 @@ export interface Gateway {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
+
+/** The GraphQL `extensions` of a request: the POST body's object, or the GET query's JSON text. */
+function requestExtensions(body: unknown, query: unknown): Record<string, unknown> | undefined {
+  const fromBody = (body as { extensions?: unknown } | null | undefined)?.extensions;
+  if (typeof fromBody === 'object' && fromBody !== null) return fromBody as Record<string, unknown>;
+  const fromQuery = (query as { extensions?: unknown } | null | undefined)?.extensions;
+  if (typeof fromQuery !== 'string') return undefined;
+  try {
+    const parsed = JSON.parse(fromQuery) as unknown;
+    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Starts the gateway: cache database, upstream clients, Apollo on Fastify at `/graphql`. */
 export async function startGateway(config: ChartgraphConfig, opts: GatewayOptions): Promise<Gateway> {
@@ -126,16 +140,22 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
   });
 
   const graphql = fastifyApolloHandler(apollo, {
-    context: async (request) => {
+    context: async (request, reply) => {
       const principal = await authenticator.verify(request.headers.authorization);
       if (rateLimiter) {
         const decision = await rateLimiter.consume(`sub:${principal.sub}`);
         if (!decision.allowed) throw new RateLimitedError(decision.retryAfterSec);
       }
       const explain = currentExplainCollector();
+      // The client going away (response closed before it was finished) cancels the request's upstream calls.
+      const gone = new AbortController();
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) gone.abort();
+      });
       const ctx = createRequestContext(services, {
         principal,
         requestId: String(request.id),
+        signal: gone.signal,
         onCacheLookup: (lookup) => {
           metrics.cacheLookup(lookup);
           explain?.recordCacheLookup(lookup);
@@ -159,6 +179,12 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
     url: '/graphql',
     handler: (request, reply) => {
       if (graphiql?.wantsPage(request)) return graphiql.sendPage(reply);
+      // The explain scope only for requests that ask: an AsyncLocalStorage scope costs every
+      // request it covers (async hooks on each promise).
+      const header = request.headers[EXPLAIN_HEADER];
+      if (!wantsExplain(typeof header === 'string' ? header : undefined, requestExtensions(request.body, request.query))) {
+        return graphql.call(fastify, request, reply);
+      }
       // Each request's upstream calls reach its explain collector through this async scope.
       return runWithExplainCollector(new ExplainCollector(), () => graphql.call(fastify, request, reply));
     },

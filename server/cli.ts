@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: graphql must load in production mode (see production-env.ts).
+import './production-env.js';
 import 'reflect-metadata';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
