@@ -204,7 +204,13 @@ export function createLoaders(deps: LoaderDeps): Loaders {
       const client = clientFor(sourceId);
       return memo(`identifier\u0000${sourceId}`, () =>
         new DataLoader<string, Patient[]>(async (tokens) => {
-          const capabilities = await client.getCapabilities();
+          let capabilities;
+          try {
+            opts.budget?.check(sourceId);
+            capabilities = await client.getCapabilities(signal);
+          } catch (err) {
+            return tokens.map(() => toError(err));
+          }
           if (capabilities.patientOrSearch && tokens.length > 1) {
             const chunks = await searchOrList(client, 'Patient', 'identifier', tokens, [], opts);
             const answers: (Patient[] | Error)[] = new Array(tokens.length);
@@ -262,7 +268,13 @@ const PATIENT_READ_SHAPE = '#read';
  * Each answer is the patient as a one-item list, or an empty list when the source has none.
  */
 async function readPatients(client: FhirClient, ids: string[], opts: { signal?: AbortSignal; budget?: RequestBudget }): Promise<(FhirResource[] | Error)[]> {
-  const capabilities = await client.getCapabilities();
+  let capabilities;
+  try {
+    opts.budget?.check(client.sourceId);
+    capabilities = await client.getCapabilities(opts.signal);
+  } catch (err) {
+    return ids.map(() => toError(err));
+  }
   if (capabilities.patientOrSearch && ids.length > 1) {
     const chunks = await searchOrList(client, 'Patient', '_id', ids.map(escapeSearchValue), [], opts);
     const answers: (FhirResource[] | Error)[] = new Array(ids.length);

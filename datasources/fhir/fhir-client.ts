@@ -136,12 +136,18 @@ export class FhirClient {
    * Memoised; when /metadata fails the safe fallback is used and /metadata is asked again
    * after `capabilitiesRetryMs`, so one bad moment does not stick for the process's life.
    */
-  async getCapabilities(): Promise<SourceCapabilities> {
+  async getCapabilities(signal?: AbortSignal): Promise<SourceCapabilities> {
     if (!this.capabilities || this.now() >= this.capabilitiesRetryAt) {
       this.capabilitiesRetryAt = Number.POSITIVE_INFINITY;
       this.capabilities = this.fetchCapabilities();
     }
-    const read = await this.capabilities;
+    let read: SourceCapabilities;
+    try {
+      // A caller's deadline ends its wait for a slow /metadata (the fetch itself goes on for the others).
+      read = await raceAbort(this.capabilities, signal);
+    } catch (err) {
+      throw this.callerError(err, signal);
+    }
     return Object.keys(this.learned).length === 0 ? read : withLearned(read, this.learned);
   }
 

@@ -71,7 +71,7 @@ export async function searchOrList(
   params: SearchParams,
   opts: BatchSearchOptions = {},
 ): Promise<OrChunkResult[]> {
-  const capabilities = await client.getCapabilities();
+  const capabilities = await client.getCapabilities(opts.signal ?? opts.budget?.signal);
   const chunks = chunkOrValues(client, resourceType, paramName, values, params, capabilities);
   return Promise.all(
     chunks.map(async (indexes) => {
@@ -110,7 +110,14 @@ export async function searchForPatients(
   const unique = [...new Set(patientIds)];
   const param = patientSearchParam(resourceType);
   const byPatient = new Map<string, FhirResource[] | Error>();
-  let capabilities = await client.getCapabilities();
+  const signal = opts.signal ?? opts.budget?.signal;
+  let capabilities: SourceCapabilities;
+  try {
+    opts.budget?.check(client.sourceId);
+    capabilities = await client.getCapabilities(signal);
+  } catch (err) {
+    return patientIds.map(() => (err instanceof Error ? err : new Error(String(err))));
+  }
   if (unique.length > 1 && !capabilities.patientOrSearch && capabilities.origins.patientOrSearch === 'DEFAULT') {
     await probeOrSearch(client, resourceType, unique, opts);
     capabilities = await client.getCapabilities();
