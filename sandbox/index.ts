@@ -3,7 +3,8 @@ import { SimulatedEhr } from './fhir-server.js';
 import { FhirStore } from './fhir-store.js';
 import { DEFAULT_PROFILES, type EhrProfile } from './profiles.js';
 import { generateClientKey, SmartTokenServer, type ClientKey } from './smart-token-server.js';
-import { EHR_IDS, EHR_INFO, splitFixtures, type EhrId, type SplitTruth } from './split.js';
+import { EHR_IDS, EHR_INFO, type EhrId, type SplitTruth } from './split.js';
+import { splitFixturesCached } from './split-cache.js';
 import type { RequestLog } from './request-log.js';
 import { deriveMembers, SANDBOX_TRADING_PARTNERS } from './payer-members.js';
 import { SANDBOX_PAYER_TOKEN, SimulatedPayer } from './payer-server.js';
@@ -105,7 +106,7 @@ export interface Sandbox {
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   const host = opts.host ?? '127.0.0.1';
   const port = (offset: number): number => (opts.basePort ? opts.basePort + offset : 0);
-  const split = splitFixtures({ fixturesDir: opts.fixturesDir, maxPatients: opts.maxPatients, minPatients: opts.minPatients });
+  const split = splitFixturesCached({ fixturesDir: opts.fixturesDir, maxPatients: opts.maxPatients, minPatients: opts.minPatients });
 
   const [rs384, es384] = await Promise.all([generateClientKey('RS384', 'chartgraph-rs384'), generateClientKey('ES384', 'chartgraph-es384')]);
   const tokenServer = await SmartTokenServer.start({ host, port: port(2), expiresIn: opts.tokenExpiresIn, latencyMs: opts.latencyMs });
