@@ -137,7 +137,13 @@ async function callsAgainstBound(
       lines.push(`| ${id} (${caps.patientOrSearch ? 'OR lists' : caps.batch ? 'batch' : 'one per patient'}) | ${type} | ${made} | ${bound} | ${pages} |`);
     }
     if (dupes > 0) ok = false;
-    lines.push(`| ${id} | duplicate requests | ${dupes} | 0 | |`);
+    const seenKeys = new Set<string>();
+    const dupeKinds = new Map<string, number>();
+    entries.forEach((r, i) => {
+      if (seenKeys.has(keys[i]!)) dupeKinds.set(`${r.interaction} ${r.resourceType ?? r.path}${r.page ? ' (next page)' : ''}`, (dupeKinds.get(`${r.interaction} ${r.resourceType ?? r.path}${r.page ? ' (next page)' : ''}`) ?? 0) + 1);
+      seenKeys.add(keys[i]!);
+    });
+    lines.push(`| ${id} | duplicate requests | ${dupes} | 0 | ${[...dupeKinds].map(([k, n]) => `${k}: ${n}`).join(', ')} |`);
   }
   return { lines, ok };
 }
@@ -155,12 +161,16 @@ export async function runDashboardScale(opts: DashboardScaleOptions): Promise<Da
   const cold = await gatewayFor(sources, { defaultTtlSeconds: 0, staleWhileRevalidateSeconds: 0, staleIfErrorSeconds: 0 }, dir, 'cold');
   const warm = await gatewayFor(sources, { defaultTtlSeconds: 3600 }, dir, 'warm');
   const ehrs: [string, SimulatedEhr][] = [['mercy', a.ehr('mercy')], ['stjude', a.ehr('stjude')], ['county', b.ehr('mercy')]];
+  const progress = (what: string) => console.error(`[dashboard-scale ${opts.patients}] ${what} at ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  progress('sandboxes and gateways up');
   try {
     const ids = await resolveIds(cold.post, a, opts.patients);
+    progress(`${ids.length} patients resolved`);
     const links = await linksOf(cold.gw, ids);
     const clients = new Map<string, FhirClient>();
     await floor(cold.config, links, clients); // connections and /metadata, as the gateway has them
 
+    progress('floor warmed');
     // Upstream calls of one cold dashboard against the bound.
     for (const [, e] of ehrs) e.resetRequests();
     const probe = await cold.post(DASHBOARD, { ids });
@@ -168,6 +178,7 @@ export async function runDashboardScale(opts: DashboardScaleOptions): Promise<Da
     let coldErrors = probe.errors.length + (probe.status === 200 ? 0 : 1);
     const wrong = (probe.data?.patients ?? []).filter((p: any) => !p || TYPES.some((t) => typeof p[t]?.totalCount !== 'number')).length;
 
+    progress('first cold dashboard');
     // Cold, paired with the floor and interleaved.
     const gwMs: number[] = [];
     const floorMs: number[] = [];
@@ -186,6 +197,7 @@ export async function runDashboardScale(opts: DashboardScaleOptions): Promise<Da
     const diffs = gwMs.map((g, i) => g - floorMs[i]!);
     const ratios = gwMs.map((g, i) => g / floorMs[i]!);
 
+    progress('cold runs');
     // Warm: one run fills the cache; the writes land after the answer.
     await resolveIds(warm.post, a, opts.patients);
     const warmFill = await warm.post(DASHBOARD, { ids });

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { UpstreamError } from '../../errors/errors.js';
 
 /**
@@ -14,6 +15,8 @@ export class RequestBudget {
   constructor(deadlineMs: number, parent?: AbortSignal) {
     const deadline = AbortSignal.timeout(deadlineMs);
     this.signal = parent ? AbortSignal.any([deadline, parent]) : deadline;
+    // Every upstream call of the request (a dashboard makes hundreds) listens on it while it runs; each removes its listener when done.
+    setMaxListeners(0, this.signal);
   }
 
   /** Throws UPSTREAM_TIMEOUT (`EARLIER_TIMEOUT`) when `sourceId` already timed out in this request. */
