@@ -100,7 +100,7 @@ export class FhirClient {
   private readonly resilience: SourceResilience;
   private readonly now: () => number;
   private capabilities: Promise<SourceCapabilities> | undefined;
-  private readonly inFlight = new Map<string, Promise<FhirResource[]>>();
+  private readonly inFlight = new Map<string, { work: Promise<FhirResource[]>; controller: AbortController; waiters: number }>();
   private capabilitiesRetryAt = 0;
   /** What probes of the source learned, applied over /metadata where it was silent. */
   private readonly learned: LearnedCapabilities = {};
@@ -238,16 +238,21 @@ export class FhirClient {
     // not the first caller's deadline, so one caller leaving does not fail the others.
     const key = `${resourceType}?${buildSearchQuery(params)}\u0000${opts.patients ?? 1}`;
     const running = this.inFlight.get(key);
-    let work = running;
-    if (!work) {
-      work = this.searchUpstream(resourceType, params, { patients: opts.patients });
-      this.inFlight.set(key, work);
+    let shared = running;
+    if (!shared) {
+      // Cancelled only when every caller waiting on it has left (their deadlines passed).
+      const controller = new AbortController();
+      const work = this.searchUpstream(resourceType, params, { patients: opts.patients, signal: controller.signal });
+      shared = { work, controller, waiters: 0 };
+      this.inFlight.set(key, shared);
       const done = () => this.inFlight.delete(key);
       void work.then(done, done);
     }
+    const entry = shared;
+    entry.waiters++;
     const started = performance.now();
     try {
-      const results = await raceAbort(work, signal);
+      const results = await raceAbort(entry.work, signal);
       if (running) {
         this.report({ resourceType, interaction: 'search', pages: 0, outcome: 'ok', shared: true, ...(opts.patients !== undefined && { patients: opts.patients }) }, started);
       }
@@ -256,6 +261,8 @@ export class FhirClient {
       const upstream = this.callerError(err, signal);
       opts.budget?.record(upstream);
       throw upstream;
+    } finally {
+      if (--entry.waiters === 0 && signal?.aborted) entry.controller.abort();
     }
   }
 
