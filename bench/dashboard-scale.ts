@@ -121,7 +121,7 @@ async function callsAgainstBound(
     const client = clients.get(id)!;
     const caps = await client.getCapabilities();
     const entries = ehr.requests.entries;
-    const keys = entries.map((r) => `${r.method} ${r.path} ${JSON.stringify(r.params)} ${JSON.stringify(r.batchEntries?.map((e) => e.params))}`);
+    const keys = entries.map((r) => `${r.method} ${r.path} ${JSON.stringify(r.params)} ${JSON.stringify(r.batchEntries?.map((e) => [e.resourceType, e.params, e.id]))}`);
     const dupes = keys.length - new Set(keys).size;
     for (const type of FHIR_TYPES) {
       const first = entries.filter((r) => r.interaction === 'search' && !r.page && r.resourceType === type).length;
