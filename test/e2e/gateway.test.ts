@@ -156,7 +156,7 @@ describe('a 20-patient dashboard', () => {
 
     // No upstream call twice in one request.
     for (const ehr of t.sandbox.ehrs) {
-      const keys = ehr.requests.entries.map((r) => `${r.method} ${r.path} ${JSON.stringify(r.params)}`);
+      const keys = ehr.requests.entries.map((r) => `${r.method} ${r.path} ${JSON.stringify(r.params)} ${JSON.stringify(r.batchEntries?.map((e) => [e.resourceType, e.params, e.id]))}`);
       expect(new Set(keys).size).toBe(keys.length);
     }
   });
