@@ -32,6 +32,10 @@ const fhirCapabilities = z
     postSearch: z.boolean().optional(),
     /** The largest `_count` the server honours. */
     maxCount: z.number().int().positive().optional(),
+    /** FHIR `batch` Bundles (POST to the base URL) accepted. Unset: /metadata's `rest.interaction`, else a probe. */
+    batch: z.boolean().optional(),
+    /** Probe the source for what /metadata does not say (OR lists, `batch`, largest `_count`). */
+    probe: z.boolean().optional(),
   })
   .strict();
 
@@ -43,10 +47,16 @@ export const fhirSourceSchema = z
     baseUrl: z.url(),
     auth: fhirAuth.default({ type: 'none' }),
     capabilities: fhirCapabilities.default({}),
-    /** Deadline for one upstream HTTP exchange, including following `next` links. */
+    /** Deadline of one upstream HTTP exchange (one page, one read, one batch), counted from when it is sent. */
     timeoutMs: z.number().int().positive().default(10_000),
+    /** How long a request may wait for one of this source's concurrency slots before failing (UPSTREAM_TIMEOUT, reason QUEUE). */
+    queueTimeoutMs: z.number().int().positive().default(15_000),
     /** At most this many requests in flight to this source at once. */
     maxConcurrency: z.number().int().positive().default(8),
+    /** Let the in-flight limit fall below `maxConcurrency` when the source's latency shows it queueing our requests. */
+    adaptiveConcurrency: z.boolean().default(true),
+    /** Most entries in one FHIR `batch` Bundle (per-patient searches of a source without OR lists). */
+    maxBatchEntries: z.number().int().min(1).max(1000).default(50),
     /** OR-list chunks are cut so that the request URL stays under this many characters. */
     maxUrlLength: z.number().int().min(256).default(2_000),
     /** Page size asked for with `_count`. */
@@ -223,6 +233,8 @@ export const configSchema = z
     limits: z
       .object({
         maxPatientsPerRequest: z.number().int().positive().default(1000),
+        /** One GraphQL request's overall deadline, shared by every upstream call it makes (queue and exchange). */
+        requestDeadlineMs: z.number().int().positive().default(20_000),
         /** Deepest field nesting an operation may have (introspection fields not counted). */
         maxDepth: z.number().int().positive().default(12),
         /** Most aliases in one operation (alias bombs). */
@@ -257,6 +269,7 @@ export const configSchema = z
       .strict()
       .default({
         maxPatientsPerRequest: 1000,
+        requestDeadlineMs: 20_000,
         maxDepth: 12,
         maxAliases: 30,
         maxCost: 1_000_000,

@@ -3,7 +3,8 @@ import { UpstreamError, type UpstreamInvalidResponseError, type UpstreamWarning 
 import type { CachedSearch, SearchCache } from './cache/search-cache.js';
 import type { FhirClient } from './fhir/fhir-client.js';
 import type { FhirResource, Identifier, Patient, SearchParams } from './fhir/fhir-types.js';
-import { searchForPatients, searchOrList } from './fhir/patient-batch.js';
+import { batchInChunks, searchForPatients, searchOrList } from './fhir/patient-batch.js';
+import type { RequestBudget } from './fhir/request-budget.js';
 import { escapeSearchValue, parseToken, shapeKey } from './fhir/search-params.js';
 import { attachProblems, problemErrors, problemsForPatient, problemsOf } from './fhir/searchset-check.js';
 
@@ -13,6 +14,11 @@ export interface LoaderDeps {
   cache?: SearchCache;
   /** The GraphQL request's signal: aborts its upstream searches when the client goes away. */
   signal?: AbortSignal;
+  /**
+   * The GraphQL request's budget: one deadline over every upstream call of the request, and
+   * a source that timed out once is not asked again in it. Its signal is used when `signal` is not given.
+   */
+  budget?: RequestBudget;
   /** How far past their TTL cached searches may still be served. */
   cachePolicy?: StalePolicy;
   /** Told after each batch of {@link Loaders.resources} consulted the search cache (explain, metrics). */
@@ -79,7 +85,9 @@ export interface Loaders {
  * memo, pending cache writes) hangs off the returned object.
  */
 export function createLoaders(deps: LoaderDeps): Loaders {
-  const { cache, signal } = deps;
+  const { cache, budget } = deps;
+  const signal = deps.signal ?? budget?.signal;
+  const opts = { signal, budget };
   const policy = deps.cachePolicy ?? NO_STALE;
   const loaders = new Map<string, DataLoader<string, unknown>>();
   const pendingWrites = new Set<Promise<unknown>>();
@@ -195,7 +203,7 @@ export function createLoaders(deps: LoaderDeps): Loaders {
       const shape = shapeKey(params);
       return memo(`resources\u0000${sourceId}\u0000${resourceType}\u0000${shape}`, () =>
         new DataLoader<string, PatientResources>((patientIds) =>
-          throughCache(sourceId, resourceType, shape, patientIds, (ids) => searchForPatients(client, resourceType, ids, params, { signal })),
+          throughCache(sourceId, resourceType, shape, patientIds, (ids) => searchForPatients(client, resourceType, ids, params, opts)),
         ),
       );
     },
@@ -204,9 +212,15 @@ export function createLoaders(deps: LoaderDeps): Loaders {
       const client = clientFor(sourceId);
       return memo(`identifier\u0000${sourceId}`, () =>
         new DataLoader<string, Patient[]>(async (tokens) => {
-          const capabilities = await client.getCapabilities();
+          let capabilities;
+          try {
+            opts.budget?.check(sourceId);
+            capabilities = await client.getCapabilities(signal);
+          } catch (err) {
+            return tokens.map(() => toError(err));
+          }
           if (capabilities.patientOrSearch && tokens.length > 1) {
-            const chunks = await searchOrList(client, 'Patient', 'identifier', tokens, [], { signal });
+            const chunks = await searchOrList(client, 'Patient', 'identifier', tokens, [], opts);
             const answers: (Patient[] | Error)[] = new Array(tokens.length);
             for (const { indexes, result } of chunks) {
               for (const i of indexes) {
@@ -215,9 +229,17 @@ export function createLoaders(deps: LoaderDeps): Loaders {
             }
             return answers;
           }
+          if (capabilities.batch && tokens.length > 1) {
+            const answers = await batchInChunks(
+              client,
+              tokens.map((token) => ({ kind: 'search', resourceType: 'Patient', params: [['identifier', token]], patients: 1 })),
+              opts,
+            );
+            return answers.map((r, i) => (r instanceof Error ? r : uniquePatients(r).filter((p) => hasIdentifier(p, tokens[i]!))));
+          }
           return Promise.all(
             tokens.map((token) =>
-              client.search('Patient', [['identifier', token]], { signal, patients: 1 }).then(
+              client.search('Patient', [['identifier', token]], { ...opts, patients: 1 }).then(
                 // A server that ignores the parameter must not link whoever it lists.
                 (found) => uniquePatients(found).filter((p) => hasIdentifier(p, token)),
                 (err: unknown) => toError(err),
@@ -233,7 +255,7 @@ export function createLoaders(deps: LoaderDeps): Loaders {
       return memo(`patient\u0000${sourceId}`, () =>
         new DataLoader<string, Patient | null>(async (ids) => {
           // Cached as a one-resource "search" per patient, so repeat views of a patient need no upstream read.
-          const found = await throughCache(sourceId, 'Patient', PATIENT_READ_SHAPE, ids, (misses) => readPatients(client, misses));
+          const found = await throughCache(sourceId, 'Patient', PATIENT_READ_SHAPE, ids, (misses) => readPatients(client, misses, opts));
           return found.map((r) => (r instanceof Error ? r : ((r.resources[0] as Patient | undefined) ?? null)));
         }),
       );
@@ -245,6 +267,8 @@ export function createLoaders(deps: LoaderDeps): Loaders {
   };
 }
 
+const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+
 /** Cache shape under which single Patient reads are kept. */
 const PATIENT_READ_SHAPE = '#read';
 
@@ -252,10 +276,16 @@ const PATIENT_READ_SHAPE = '#read';
  * Patients by source id: `_id=a,b,c` where the source allows OR lists, else one read each.
  * Each answer is the patient as a one-item list, or an empty list when the source has none.
  */
-async function readPatients(client: FhirClient, ids: string[], signal?: AbortSignal): Promise<(FhirResource[] | Error)[]> {
-  const capabilities = await client.getCapabilities();
+async function readPatients(client: FhirClient, ids: string[], opts: { signal?: AbortSignal; budget?: RequestBudget }): Promise<(FhirResource[] | Error)[]> {
+  let capabilities;
+  try {
+    opts.budget?.check(client.sourceId);
+    capabilities = await client.getCapabilities(opts.signal);
+  } catch (err) {
+    return ids.map(() => toError(err));
+  }
   if (capabilities.patientOrSearch && ids.length > 1) {
-    const chunks = await searchOrList(client, 'Patient', '_id', ids.map(escapeSearchValue), [], { signal });
+    const chunks = await searchOrList(client, 'Patient', '_id', ids.map(escapeSearchValue), [], opts);
     const answers: (FhirResource[] | Error)[] = new Array(ids.length);
     for (const { indexes, result } of chunks) {
       const byId = result instanceof Error ? undefined : new Map(uniquePatients(result).map((p) => [p.id, p]));
@@ -269,9 +299,19 @@ async function readPatients(client: FhirClient, ids: string[], signal?: AbortSig
     }
     return answers;
   }
+  if (capabilities.batch && ids.length > 1) {
+    // Reads of ids that cannot be FHIR ids never leave the gateway (as with `read`).
+    const valid = ids.filter((id) => FHIR_ID.test(id));
+    const answers = await batchInChunks(client, valid.map((id) => ({ kind: 'read', resourceType: 'Patient', id })), opts);
+    const byId = new Map(valid.map((id, i) => [id, answers[i]!]));
+    return ids.map((id) => {
+      const r = byId.get(id);
+      return r === undefined ? [] : r instanceof Error ? r : uniquePatients(r).filter((p) => p.id === id);
+    });
+  }
   return Promise.all(
     ids.map((id) =>
-      client.read('Patient', id, { signal }).then(
+      client.read('Patient', id, opts).then(
         (found) => (found ? [found] : []),
         (err: unknown) => toError(err),
       ),

@@ -8,6 +8,8 @@ export interface CallOutcome {
   ms?: number;
   /** HTTP exchanges in the call; latency is judged per exchange, so a long paged search is not "slow". */
   pages?: number;
+  /** A failure on our side (queue wait, our deadline, cancellation): says nothing about the source. */
+  notSourceFault?: boolean;
 }
 
 /**
@@ -73,6 +75,7 @@ export class SourceHealth {
   }
 
   record(call: CallOutcome, at = new Date()): void {
+    if (call.notSourceFault && call.outcome !== 'ok') return;
     if (call.outcome === 'error' && call.status !== undefined && REQUEST_FAULT_STATUSES.has(call.status)) return;
     this.last.set(call.sourceId, { outcome: call.outcome, at });
     let list = this.samples.get(call.sourceId);

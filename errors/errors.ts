@@ -89,7 +89,19 @@ export class BadUserInputError extends ChartgraphError {
   }
 }
 
+/**
+ * Which deadline an UPSTREAM_TIMEOUT ran into (`extensions.reason`):
+ * - `UPSTREAM`: the source took longer than its `timeoutMs` after the request was sent;
+ * - `QUEUE`: no concurrency slot for the source freed up within its `queueTimeoutMs` (never sent);
+ * - `REQUEST_DEADLINE`: the GraphQL request's overall deadline (`limits.requestDeadlineMs`) ran out,
+ *   or the client went away;
+ * - `EARLIER_TIMEOUT`: the source already timed out once in this request, so it was not asked again.
+ * Only `UPSTREAM` counts against the source (health status, circuit breaker).
+ */
+export type TimeoutKind = 'UPSTREAM' | 'QUEUE' | 'REQUEST_DEADLINE' | 'EARLIER_TIMEOUT';
+
 export type UpstreamErrorCode = 'UPSTREAM_UNAVAILABLE' | 'UPSTREAM_TIMEOUT' | 'UPSTREAM_RATE_LIMITED' | 'UPSTREAM_INVALID_RESPONSE';
+
 
 /** Short, patient-free summary of an upstream OperationOutcome. */
 export interface OutcomeSummary {
@@ -105,7 +117,7 @@ export class UpstreamError extends ChartgraphError {
   constructor(
     readonly sourceId: string,
     code: UpstreamErrorCode,
-    detail: { status?: number; outcome?: OutcomeSummary[]; retryAfterSec?: number; reason?: string; message?: string; extensions?: Record<string, unknown> } = {},
+    detail: { status?: number; outcome?: OutcomeSummary[]; retryAfterSec?: number; reason?: string; message?: string; extensions?: Record<string, unknown>; timeout?: TimeoutKind } = {},
   ) {
     const what =
       code === 'UPSTREAM_TIMEOUT'
@@ -121,9 +133,17 @@ export class UpstreamError extends ChartgraphError {
       ...(detail.status !== undefined && { status: detail.status }),
       ...(detail.outcome?.length && { outcome: detail.outcome }),
       ...(detail.retryAfterSec !== undefined && { retryAfterSec: detail.retryAfterSec }),
+      ...(detail.timeout !== undefined && { reason: detail.timeout }),
     });
     this.name = 'UpstreamError';
     this.reason = detail.reason;
+    this.timeout = detail.timeout;
+  }
+  /** Which deadline ran out, for UPSTREAM_TIMEOUT (also `extensions.reason`). */
+  readonly timeout: TimeoutKind | undefined;
+  /** True when the failure says nothing about the source's health (queue wait, our own deadline or cancellation). */
+  get notSourceFault(): boolean {
+    return this.timeout !== undefined && this.timeout !== 'UPSTREAM';
   }
   /** For logs only: the low-level cause (network error code, parse failure). */
   readonly reason: string | undefined;

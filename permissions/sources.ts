@@ -5,4 +5,5 @@ export const sourcePermissions = {
   Query: { sources: isAuthenticated },
   Source: isAuthenticated,
   SourceCapabilities: isAuthenticated,
+  SourceCapabilityOrigins: isAuthenticated,
 };

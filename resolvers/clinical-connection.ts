@@ -9,7 +9,7 @@ import type { ClinicalFilters } from './clinical-args.js';
 import type { ClinicalKind } from './clinical-kinds.js';
 import type { RequestContext } from './context.js';
 import type { Unprovenanced } from './fhir-mapping.js';
-import { connectionFrom, pageWindow, type PageArgs } from './pagination.js';
+import { pageWindow, paginate, type PageArgs } from './pagination.js';
 import { pathOf } from './partial-errors.js';
 import type { PatientView } from './patient-view.js';
 
@@ -68,7 +68,7 @@ export async function loadClinicalConnection<T extends ClinicalItem>(
   info: GraphQLResolveInfo,
 ): Promise<ConnectionShape<T>> {
   // A bad `first` or `after` fails here, before any upstream call.
-  const { start, first } = pageWindow(args);
+  pageWindow(args);
   const params = searchParamsFor(kind as ClinicalKind<object>, args);
   const perRecord = await Promise.all(
     patient.records.map(async (record) => {
@@ -85,14 +85,73 @@ export async function loadClinicalConnection<T extends ClinicalItem>(
     }),
   );
 
-  // Items with the same identity from *different* sources are one item; two resources of
-  // one source stay two, however alike (the source itself keeps them apart).
+  const present = perRecord.filter((e): e is NonNullable<typeof e> => e !== null);
+  const merged = mergedList(ctx, kind, present, args);
+  return paginate(merged, args);
+}
+
+/** One record's answer as {@link mergedList} takes it. */
+interface RecordResult {
+  record: { sourceId: string };
+  result: { resources: FhirResource[]; fetchedAt: Date; stale: boolean };
+}
+
+// Merged, sorted lists, kept per cached result: the cache hands out the same resource list
+// objects for repeat questions, so a repeat query merges nothing and copies only its page.
+// Keyed by the first record's list (weakly: the memo goes when the cache drops that list)
+// and then by every record's list, fetch time and staleness, and the filters.
+const mergedMemo = new WeakMap<readonly FhirResource[], Map<string, readonly unknown[]>>();
+const listIds = new WeakMap<readonly FhirResource[], number>();
+let nextListId = 1;
+
+function listId(list: readonly FhirResource[]): number {
+  let id = listIds.get(list);
+  if (id === undefined) listIds.set(list, (id = nextListId++));
+  return id;
+}
+
+function mergedList<T extends ClinicalItem>(
+  ctx: RequestContext,
+  kind: ClinicalKind<Unprovenanced<T>>,
+  records: readonly RecordResult[],
+  f: ClinicalFilters,
+): readonly T[] {
+  if (records.length === 0) return [];
+  const key = [
+    kind.resourceType,
+    f.code ?? '',
+    f.category ?? '',
+    f.clinicalStatus ?? '',
+    f.status ?? '',
+    f.since ?? '',
+    ...records.map(({ record, result }) => `${record.sourceId}:${listId(result.resources)}:${result.fetchedAt.getTime()}:${result.stale ? 1 : 0}`),
+  ].join('\u0000');
+  const first = records[0]!.result.resources;
+  let byKey = mergedMemo.get(first);
+  const hit = byKey?.get(key);
+  if (hit) return hit as readonly T[];
+  const list = mergeRecords(ctx, kind, records, f);
+  if (!byKey) mergedMemo.set(first, (byKey = new Map()));
+  byKey.set(key, list);
+  return list;
+}
+
+/**
+ * Items with the same identity from *different* sources are one item, carrying every
+ * provenance; two resources of one source stay two, however alike (the source itself keeps
+ * them apart). Newest first, then by id. The nodes are shared by every request served from
+ * the same cached lists: read-only from here on (resolvers and middleware copy).
+ */
+function mergeRecords<T extends ClinicalItem>(
+  ctx: RequestContext,
+  kind: ClinicalKind<Unprovenanced<T>>,
+  records: readonly RecordResult[],
+  args: ClinicalFilters,
+): T[] {
   type Merged = { item: Unprovenanced<T>; provenance: Provenance[]; id: string };
   const merged = new Map<string, Merged[]>();
   const all: Merged[] = [];
-  for (const entry of perRecord) {
-    if (!entry) continue;
-    const { record, result } = entry;
+  for (const { record, result } of records) {
     const source = ctx.services.sourceRef(record.sourceId);
     const fetchedAt = result.fetchedAt.toISOString();
     for (const { resourceId, item, key } of prepare(kind, result.resources)) {
@@ -117,11 +176,7 @@ export async function loadClinicalConnection<T extends ClinicalItem>(
 
   const dated = all.map(({ item, provenance, id }) => ({ node: { ...item, id, provenance } as unknown as T, date: kind.date(item) ?? '' }));
   dated.sort((a, b) => (a.date === b.date ? (a.node.id < b.node.id ? -1 : 1) : a.date < b.date ? 1 : -1));
-  return connectionFrom(
-    dated.slice(start, start + first).map((d) => d.node),
-    start,
-    dated.length,
-  );
+  return dated.map((d) => d.node);
 }
 
 interface PreparedItem<I> {

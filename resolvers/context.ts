@@ -8,6 +8,7 @@ import type { PatientWalk } from '../datasources/cache/patient-walk.js';
 import type { SearchCache } from '../datasources/cache/search-cache.js';
 import type { FhirClient } from '../datasources/fhir/fhir-client.js';
 import type { Patient } from '../datasources/fhir/fhir-types.js';
+import { RequestBudget } from '../datasources/fhir/request-budget.js';
 import { createLoaders, type CacheLookup, type Loaders } from '../datasources/loaders.js';
 import { createEligibilityLoaders, type EligibilityLoaders, type EligibilityService } from '../datasources/payer/eligibility-service.js';
 import type { SourceHealth } from '../datasources/source-health.js';
@@ -53,6 +54,8 @@ export interface RequestContext {
   audit: RequestAuditTrail;
   /** Per-request eligibility loaders: one payer call per distinct inquiry per request. */
   eligibility: EligibilityLoaders;
+  /** The request's one deadline over every upstream call (`limits.requestDeadlineMs`). */
+  budget: RequestBudget;
 }
 
 /** The one context factory: the HTTP server and the tests both build contexts here. */
@@ -63,9 +66,13 @@ export function createRequestContext(
     requestId: string;
     /** Told of each search-cache lookup of this request's loaders (explain, metrics). */
     onCacheLookup?: (lookup: CacheLookup) => void;
+    /** Aborts when the client goes away; the request's deadline is added to it. */
+    signal?: AbortSignal;
   },
 ): RequestContext {
+  const budget = new RequestBudget(services.config.limits.requestDeadlineMs, request.signal);
   const loaders = createLoaders({
+    budget,
     clients: services.clients,
     cache: services.searchCache,
     cachePolicy: services.config.cache,
@@ -95,10 +102,11 @@ export function createRequestContext(
           detail: { mergeId: merge.id, method: merge.method, score: merge.score, trigger: 'look-up' },
         }),
       searchPatients: async (sourceId, params) =>
-        (await services.clients.get(sourceId)!.search('Patient', params)).filter((r): r is Patient => r.resourceType === 'Patient'),
+        (await services.clients.get(sourceId)!.search('Patient', params, { budget })).filter((r): r is Patient => r.resourceType === 'Patient'),
     }),
     partialErrors: new PartialErrors(),
     audit: new RequestAuditTrail(),
     eligibility: createEligibilityLoaders(services.payers),
+    budget,
   };
 }

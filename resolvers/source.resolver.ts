@@ -1,5 +1,5 @@
 import { Ctx, Query, Resolver } from 'type-graphql';
-import { BreakerState, Source, SourceStatus } from '../schema/source.type.js';
+import { BreakerState, CapabilityOrigin, Source, SourceStatus } from '../schema/source.type.js';
 
 const BREAKER = { closed: BreakerState.CLOSED, open: BreakerState.OPEN, 'half-open': BreakerState.HALF_OPEN } as const;
 import type { RequestContext } from './context.js';
@@ -12,7 +12,7 @@ export class SourceResolver {
     return Promise.all(
       config.sources.map(async (s) => {
         const client = clients.get(s.id);
-        const capabilities = client ? await client.getCapabilities() : null;
+        const capabilities = client ? await client.getCapabilities(ctx.budget.signal).catch(() => null) : null;
         const seen = health.status(s.id);
         return {
           id: s.id,
@@ -28,6 +28,14 @@ export class SourceResolver {
             patientOrSearch: capabilities.patientOrSearch,
             postSearch: capabilities.postSearch,
             maxCount: capabilities.maxCount,
+            batch: capabilities.batch,
+            origins: {
+              patientOrSearch: CapabilityOrigin[capabilities.origins.patientOrSearch],
+              postSearch: CapabilityOrigin[capabilities.origins.postSearch],
+              maxCount: CapabilityOrigin[capabilities.origins.maxCount],
+              batch: CapabilityOrigin[capabilities.origins.batch],
+            },
+            concurrencyLimit: client!.concurrencyLimit,
           },
         };
       }),

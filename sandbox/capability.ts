@@ -51,6 +51,7 @@ export function buildCapabilityStatement(opts: {
     rest: [
       {
         mode: 'server',
+        ...(profile.batch && { interaction: [{ code: 'batch' as const }] }),
         extension: [
           { url: MAX_COUNT_URL, valueInteger: profile.maxCount },
           { url: POST_SEARCH_URL, valueBoolean: profile.postSearch },

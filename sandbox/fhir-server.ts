@@ -176,6 +176,10 @@ export class SimulatedEhr extends FaultableServer {
         res.end(out.body);
         return;
       }
+      if (segs.length === 0 && method === 'POST' && this.profile.batch) {
+        rec.interaction = 'batch';
+        return await this.answerBatch(req, rec, sendJson, sendOutcome);
+      }
       if (segs.length === 0) return sendOutcome(404, 'not-supported', 'Batch and system-level search are not supported');
       if (!resourceType) return sendOutcome(404, 'not-supported', `Resource type "${segs[0]}" is not supported`);
       const isSearch = segs.length === 1 || (segs.length === 2 && segs[1] === '_search');
@@ -215,6 +219,83 @@ export class SimulatedEhr extends FaultableServer {
       if (!res.headersSent && !res.destroyed) sendOutcome(500, 'exception', 'Internal error in the simulator');
     }
   }
+
+  /**
+   * A FHIR `batch` Bundle (R4 3.1.0.11): each GET entry (a search or a read) answered as if
+   * asked alone, in a `batch-response` in the same order, each entry with its
+   * `response.status` and resource (a searchset with `next` links, or the resource read).
+   */
+  private async answerBatch(
+    req: IncomingMessage,
+    rec: RecordedRequest,
+    sendJson: (status: number, body: string) => void,
+    sendOutcome: (status: number, code: string, text: string, headers?: Record<string, string | number>) => void,
+  ): Promise<void> {
+    const grant = this.profile.requireAuth ? this.authorize(req) : undefined;
+    if (this.profile.requireAuth && !grant) return sendOutcome(401, 'login', 'A valid bearer token is required', { 'www-authenticate': 'Bearer realm="fhir"' });
+    let bundle: { resourceType?: unknown; type?: unknown; entry?: unknown };
+    try {
+      bundle = JSON.parse(await readBody(req, 4 * 1024 * 1024)) as typeof bundle;
+    } catch (e) {
+      if (e instanceof BodyTooLargeError) throw e;
+      return sendOutcome(400, 'structure', 'The body is not JSON');
+    }
+    if (bundle?.resourceType !== 'Bundle' || bundle.type !== 'batch' || !Array.isArray(bundle.entry)) {
+      return sendOutcome(400, 'invalid', 'POST to the base takes a Bundle of type batch');
+    }
+    rec.batchEntries = [];
+    const parts: string[] = [];
+    for (const entry of bundle.entry as Array<{ request?: { method?: unknown; url?: unknown } }>) {
+      const answer = this.answerBatchEntry(entry?.request, grant);
+      rec.batchEntries.push(answer.log);
+      parts.push(`{"response":{"status":${JSON.stringify(answer.statusLine)}},"resource":${answer.body}}`);
+    }
+    const head = JSON.stringify({ resourceType: 'Bundle', id: randomUUID(), type: 'batch-response' });
+    sendJson(200, `${head.slice(0, -1)},"entry":[${parts.join(',')}]}`);
+  }
+
+  private answerBatchEntry(
+    request: { method?: unknown; url?: unknown } | undefined,
+    grant: IssuedToken | undefined,
+  ): { statusLine: string; body: string; log: NonNullable<RecordedRequest['batchEntries']>[number] } {
+    const outcome = (status: number, code: string, text: string) => ({
+      statusLine: `${status}`,
+      body: JSON.stringify(operationOutcome(code, text)),
+      log: { status },
+    });
+    if (request?.method !== 'GET' || typeof request.url !== 'string') return outcome(400, 'not-supported', 'Only GET entries are supported in a batch');
+    const url = new URL(request.url.replace(/^\/+/, ''), `${this.baseUrl}/`);
+    const rel = url.pathname.startsWith(this.basePath + '/') ? url.pathname.slice(this.basePath.length) : undefined;
+    const segs = (rel ?? '').split('/').filter(Boolean);
+    const type = segs[0] && isServedType(segs[0]) ? segs[0] : undefined;
+    const params = [...url.searchParams] as Array<[string, string]>;
+    if (!type) return outcome(404, 'not-supported', 'Resource type is not supported');
+    if (this.profile.requireAuth && !scopesAllow(grant!.scopes, type, segs.length === 1 ? 'search' : 'read')) {
+      return { ...outcome(403, 'forbidden', `The token's scopes do not allow this on ${type}`), log: { resourceType: type, status: 403 } };
+    }
+    try {
+      if (segs.length === 1) {
+        let body = '';
+        let status = 200;
+        const sub = { ...({} as RecordedRequest), params };
+        this.answerSearch(type, params, sub, (s, b) => {
+          status = s;
+          body = b;
+        });
+        return { statusLine: `${status} OK`, body, log: { resourceType: type, params, status } };
+      }
+      if (segs.length === 2 && ID_RE.test(segs[1])) {
+        const r = this.store.read(type, segs[1]);
+        if (!r) return { ...outcome(404, 'not-found', `${type}/${segs[1]} is not known`), log: { resourceType: type, id: segs[1], status: 404 } };
+        return { statusLine: '200 OK', body: resourceJson(r), log: { resourceType: type, id: segs[1], status: 200 } };
+      }
+      return outcome(400, 'not-supported', 'Only searches and reads are supported in a batch');
+    } catch (e) {
+      if (e instanceof SearchInputError) return { ...outcome(e.status, e.issueCode, e.message), log: { resourceType: type, params, status: e.status } };
+      throw e;
+    }
+  }
+
 
   private answerSearch(
     type: string,

@@ -4,7 +4,8 @@ import { FhirStore } from './fhir-store.js';
 import { MISBEHAVING } from './misbehaviour.js';
 import { DEFAULT_PROFILES, type EhrProfile } from './profiles.js';
 import { generateClientKey, SmartTokenServer, type ClientKey } from './smart-token-server.js';
-import { EHR_IDS, EHR_INFO, splitFixtures, type EhrId, type SplitTruth } from './split.js';
+import { EHR_IDS, EHR_INFO, type EhrId, type SplitTruth } from './split.js';
+import { splitFixturesCached } from './split-cache.js';
 import type { RequestLog } from './request-log.js';
 import { deriveMembers, SANDBOX_TRADING_PARTNERS } from './payer-members.js';
 import { SANDBOX_PAYER_TOKEN, SimulatedPayer } from './payer-server.js';
@@ -116,7 +117,7 @@ export interface Sandbox {
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   const host = opts.host ?? '127.0.0.1';
   const port = (offset: number): number => (opts.basePort ? opts.basePort + offset : 0);
-  const split = splitFixtures({
+  const split = splitFixturesCached({
     fixturesDir: opts.fixturesDir,
     maxPatients: opts.maxPatients,
     minPatients: opts.minPatients,

@@ -17,10 +17,15 @@ export interface EhrProfile {
   latencyMs: number;
   /** Answers that break the FHIR contract (see `misbehaviour.ts`; `MISBEHAVING` sets them all). */
   misbehave?: Misbehaviour;
+  /** FHIR `batch` Bundles of GET entries POSTed to the base (listed as `rest.interaction` `batch` in /metadata). */
+  batch: boolean;
 }
 
-/** Profiles as shipped: Mercy is permissive but needs SMART; St. Jude is open but strict. */
+/**
+ * Profiles as shipped: Mercy is permissive (OR lists) but needs SMART; St. Jude is open but
+ * strict (no OR lists) and takes FHIR `batch` Bundles instead, as many such servers do.
+ */
 export const DEFAULT_PROFILES: Readonly<Record<EhrId, EhrProfile>> = {
-  mercy: { patientOrSearch: true, postSearch: true, maxCount: 100, defaultCount: 50, requireAuth: true, latencyMs: 0 },
-  stjude: { patientOrSearch: false, postSearch: false, maxCount: 50, defaultCount: 50, requireAuth: false, latencyMs: 0 },
+  mercy: { patientOrSearch: true, postSearch: true, maxCount: 100, defaultCount: 50, requireAuth: true, latencyMs: 0, batch: false },
+  stjude: { patientOrSearch: false, postSearch: false, maxCount: 50, defaultCount: 50, requireAuth: false, latencyMs: 0, batch: true },
 };

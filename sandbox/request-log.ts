@@ -1,5 +1,5 @@
 /** What the simulator did with one request. */
-export type Interaction = 'capabilities' | 'smart-configuration' | 'search' | 'read' | 'token' | 'other';
+export type Interaction = 'capabilities' | 'smart-configuration' | 'search' | 'read' | 'token' | 'batch' | 'other';
 
 /** One request received by a simulated upstream. */
 export interface RecordedRequest {
@@ -24,6 +24,8 @@ export interface RecordedRequest {
   fault?: 'status' | 'rate-limit' | 'hang' | 'reset' | 'down-503' | 'corrupt';
   /** Parameters the server did not apply (unknown to it). */
   ignoredParams?: string[];
+  /** A `batch` Bundle's entries, as requested: resource type and either the search parameters or the id read. */
+  batchEntries?: Array<{ resourceType?: string; params?: Array<[string, string]>; id?: string; status: number }>;
 }
 
 /** A filter for {@link RequestLog.count}. */

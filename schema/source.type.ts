@@ -33,7 +33,39 @@ registerEnumType(BreakerState, {
   },
 });
 
-@ObjectType({ simpleResolvers: true, description: 'What a FHIR source can do, from its CapabilityStatement and the config’s overrides.' })
+export enum CapabilityOrigin {
+  CONFIG = 'CONFIG',
+  METADATA = 'METADATA',
+  PROBE = 'PROBE',
+  DEFAULT = 'DEFAULT',
+}
+registerEnumType(CapabilityOrigin, {
+  name: 'CapabilityOrigin',
+  description: 'How chartgraph learned one capability of a source.',
+  valuesConfig: {
+    CONFIG: { description: 'Set in the source’s `capabilities` config, which overrides everything else.' },
+    METADATA: { description: 'Read from the source’s CapabilityStatement (`/metadata`).' },
+    PROBE: { description: 'Found out by probing the source (a count-only search or batch, or the reply to a large `_count`), because /metadata did not say.' },
+    DEFAULT: { description: 'Nothing said and nothing probed yet: the safe default (no OR lists, no batch, the configured page size).' },
+  },
+});
+
+@ObjectType({ simpleResolvers: true, description: 'How each capability of a source was learned.' })
+export class SourceCapabilityOrigins {
+  @Field(() => CapabilityOrigin, { description: 'Origin of `patientOrSearch`.' })
+  patientOrSearch!: CapabilityOrigin;
+
+  @Field(() => CapabilityOrigin, { description: 'Origin of `postSearch`.' })
+  postSearch!: CapabilityOrigin;
+
+  @Field(() => CapabilityOrigin, { description: 'Origin of `maxCount`.' })
+  maxCount!: CapabilityOrigin;
+
+  @Field(() => CapabilityOrigin, { description: 'Origin of `batch`.' })
+  batch!: CapabilityOrigin;
+}
+
+@ObjectType({ simpleResolvers: true, description: 'What a FHIR source can do, from its CapabilityStatement, probes of the source and the config’s overrides.' })
 export class SourceCapabilities {
   @Field(() => String, { nullable: true, description: 'FHIR version the server declares.' })
   fhirVersion?: string | null;
@@ -49,6 +81,15 @@ export class SourceCapabilities {
 
   @Field(() => Int, { description: 'Largest page size (`_count`) the server honours.' })
   maxCount!: number;
+
+  @Field(() => Boolean, { description: 'Accepts FHIR `batch` Bundles (POST to the base URL), so per-patient searches of a source without OR lists travel many to a request.' })
+  batch!: boolean;
+
+  @Field(() => SourceCapabilityOrigins, { description: 'How each capability above was learned: config, /metadata, a probe, or the default.' })
+  origins!: SourceCapabilityOrigins;
+
+  @Field(() => Int, { description: 'Requests in flight to the source allowed now: `maxConcurrency`, lowered while the source’s latency shows it queueing our requests.' })
+  concurrencyLimit!: number;
 }
 
 @ObjectType({ simpleResolvers: true, description: 'A configured upstream: an EHR FHIR endpoint or a payer eligibility API.' })

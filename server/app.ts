@@ -13,7 +13,7 @@ import { ROLES } from '../permissions/roles.js';
 import { createAuthenticator, mintDevToken } from './auth.js';
 import { createGraphiql, graphiqlEnabled } from './graphiql.js';
 import { createMetrics } from './metrics.js';
-import { ExplainCollector, currentExplainCollector, explainPlugin, runWithExplainCollector } from './plugins/explain.js';
+import { EXPLAIN_HEADER, ExplainCollector, currentExplainCollector, explainPlugin, runWithExplainCollector, wantsExplain } from './plugins/explain.js';
 import { auditPlugin, purposeOfUse, PURPOSE_OF_USE_HEADER } from './plugins/audit.js';
 import { checkDocumentSize } from './plugins/document-size.js';
 import { armorProtection, limitsPlugin, noSubscriptionOverHttpRule } from './plugins/limits.js';
@@ -71,6 +71,20 @@ export const ADMIN_TOKEN_NOTICE = 'The admin dev token is offered only when the 
 /** Whether a listen address is reachable only from this machine. */
 export function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** The GraphQL `extensions` of a request: the POST body's object, or the GET query's JSON text. */
+function requestExtensions(body: unknown, query: unknown): Record<string, unknown> | undefined {
+  const fromBody = (body as { extensions?: unknown } | null | undefined)?.extensions;
+  if (typeof fromBody === 'object' && fromBody !== null) return fromBody as Record<string, unknown>;
+  const fromQuery = (query as { extensions?: unknown } | null | undefined)?.extensions;
+  if (typeof fromQuery !== 'string') return undefined;
+  try {
+    const parsed = JSON.parse(fromQuery) as unknown;
+    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Starts the gateway: cache database, upstream clients, Apollo on Fastify at `/graphql`. */
@@ -162,7 +176,7 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
   });
 
   const graphql = fastifyApolloHandler(apollo, {
-    context: async (request) => {
+    context: async (request, reply) => {
       const limits = config.limits;
       // Per address before the token is checked: a flood of bad tokens costs a counter, not a signature check each.
       if (rateLimiter && limits.rateLimit?.perIpPerMinute) {
@@ -204,9 +218,15 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
         throw err;
       }
       const explain = currentExplainCollector();
+      // The client going away (response closed before it was finished) cancels the request's upstream calls.
+      const gone = new AbortController();
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) gone.abort();
+      });
       const ctx = createRequestContext(services, {
         principal,
         requestId: String(request.id),
+        signal: gone.signal,
         onCacheLookup: (lookup) => {
           metrics.cacheLookup(lookup);
           telemetry?.cacheLookup(lookup);
@@ -236,12 +256,13 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
     url: '/graphql',
     handler: (request, reply) => {
       if (graphiql?.wantsPage(request)) return graphiql.sendPage(reply);
-      // Each request's upstream calls reach its explain collector through this async scope,
-      // and its misses of an unreachable database its notes.
-      const run = () =>
-        runWithDatabaseNotes({ unavailable: false }, () =>
-          runWithExplainCollector(new ExplainCollector(), () => graphql.call(fastify, request, reply)),
-        );
+      // The explain scope only for requests that ask: an AsyncLocalStorage scope costs every
+      // request it covers (async hooks on each promise). Each request's upstream calls reach its
+      // explain collector through it, and its misses of an unreachable database its notes.
+      const header = request.headers[EXPLAIN_HEADER];
+      const explain = wantsExplain(typeof header === 'string' ? header : undefined, requestExtensions(request.body, request.query));
+      const handle = () => graphql.call(fastify, request, reply);
+      const run = () => runWithDatabaseNotes({ unavailable: false }, () => (explain ? runWithExplainCollector(new ExplainCollector(), handle) : handle()));
       return telemetry ? telemetry.runRequest(String(request.id), run) : run();
     },
   });

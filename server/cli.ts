@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: graphql must load in production mode (see production-env.ts).
+import './production-env.js';
 import 'reflect-metadata';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
@@ -6,6 +8,7 @@ import { fhirSources, type ChartgraphConfig } from '../config/config.schema.js';
 import { COMMAND_ENV_SECTIONS, ConfigError, loadConfig, resolveConfigPath } from '../config/load-config.js';
 import { CacheDatabaseError } from '../datasources/cache/cache-errors.js';
 import { openDatabase } from '../datasources/cache/database.js';
+import { probeBatch, probeOrSearch } from '../datasources/fhir/capability-probe.js';
 import { FhirClient } from '../datasources/fhir/fhir-client.js';
 import { ROLES, isRole, type Role } from '../permissions/roles.js';
 import { SHUTDOWN_GRACE_MS, startGateway, type Gateway } from './app.js';
@@ -159,12 +162,26 @@ program
     indexPopulationInBackground(fhirSources(config), { ...gateway.services, prisma: gateway.services.database.prisma, strongIdentifierSystems: config.identity.strongIdentifierSystems }, indexing.signal);
   });
 
+function parsePositive(max: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0 || n > max) throw new InvalidArgumentError(`must be a whole number from 1 to ${max}`);
+    return n;
+  };
+}
+
 program
   .command('sandbox')
   .description('run only the simulated upstreams (EHRs at :4100 and :4101, token server at :4102, payer at :4103)')
-  .option('--base-port <port>', 'first of the four ports (default 4100)', parsePort)
+  .option('--patients <n>', 'patients to serve, made from the fixtures when there are fewer (load tests); writes a gateway config for them', parsePositive(100_000))
+  .option('--base-port <port>', 'Mercy at P, St. Jude at P+1, token server at P+2, payer at P+3 (default 4100); with --patients, the written config serves the gateway at P+4', parsePort)
+  .option('--latency <ms>', 'fixed latency added to every EHR answer (with --patients)', (v) => parsePositive(60_000)(v))
   .option('--misbehave <ehr>', 'make one sandbox EHR break the FHIR contract (wrong-patient items, wrong types, malformed items, bad next links, warnings)')
-  .action(async (opts: { basePort?: number; misbehave?: string }) => {
+  .action(async (opts: { patients?: number; basePort?: number; latency?: number; misbehave?: string }) => {
+    if (opts.patients !== undefined || opts.latency !== undefined) {
+      await loadSandbox(opts);
+      return;
+    }
     const sandbox = await startDemoSandbox(opts.basePort, opts.misbehave);
     mkdirSync('.chartgraph', { recursive: true });
     writeFileSync('.chartgraph/sandbox-client-key.pem', sandbox.token.privateKeyPem, { mode: 0o600 });
@@ -179,6 +196,36 @@ program
     );
     closeOnSignal(() => sandbox.close());
   });
+
+/** `chartgraph sandbox --patients N --base-port P`: a sandbox for load tests, and a gateway config for it. */
+async function loadSandbox(opts: { patients?: number; basePort?: number; latency?: number }): Promise<void> {
+  const { startSandbox } = await import('../sandbox/index.js');
+  const { writeSandboxConfig } = await import('../sandbox/sandbox-config.js');
+  const basePort = opts.basePort ?? SANDBOX_BASE_PORT;
+  const started = performance.now();
+  const sandbox = await startSandbox({
+    basePort,
+    // Exactly N: the first N fixtures, and people made from them when there are fewer.
+    ...(opts.patients !== undefined && { maxPatients: opts.patients, minPatients: opts.patients }),
+    ...(opts.latency !== undefined && { latencyMs: opts.latency }),
+  });
+  const file = writeSandboxConfig(sandbox, {
+    file: `.chartgraph/sandbox-${opts.patients ?? 'fixtures'}.yaml`,
+    gatewayPort: basePort + 4,
+  });
+  console.log(
+    [
+      `sandbox: ${sandbox.truth.patients.length} patients in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+      ...sandbox.ehrs.map((e) => `${e.id}: ${e.baseUrl}`),
+      `token: ${sandbox.token.url}`,
+      `payer: ${sandbox.payer.baseUrl}`,
+      `config: ${file}`,
+      `  npx chartgraph sync --config ${file}`,
+      `  npx chartgraph serve --config ${file}`,
+    ].join('\n'),
+  );
+  closeOnSignal(() => sandbox.close());
+}
 
 program
   .command('migrate')
@@ -238,20 +285,38 @@ program
             if (call.outcome !== 'ok') ok = false;
           },
         });
-        const caps = await client.getCapabilities();
-        // A one-result search proves auth and search end to end.
-        const search = await client.search('Patient', [['_count', '1']], {}).then(
-          () => 'ok',
+        await client.getCapabilities();
+        // A small search proves auth and search end to end; its patients serve the probes of
+        // what /metadata does not say (OR lists, batch), as a dashboard would probe them.
+        let found: string[] = [];
+        const search = await client.search('Patient', [['_count', '2']], {}).then(
+          (r) => {
+            found = r.flatMap((p) => (p.id ? [p.id] : [])).slice(0, 2);
+            return 'ok';
+          },
           (err: Error) => err.message,
         );
+        if (found.length === 2) await probeOrSearch(client, 'Patient', found).catch(() => undefined);
+        if (found.length > 0) await probeBatch(client, 'Patient', found[0]!).catch(() => undefined);
+        const caps = await client.getCapabilities();
         if (!ok || search !== 'ok') failed = true;
-        return [source.id, ok ? 'reachable' : 'errors', search, caps.fhirVersion ?? '?', caps.patientOrSearch ? 'yes' : 'no', String(caps.maxCount)];
+        const how = (key: keyof typeof caps.origins) => caps.origins[key].toLowerCase();
+        return [
+          source.id,
+          ok ? 'reachable' : 'errors',
+          search,
+          caps.fhirVersion ?? '?',
+          `${caps.patientOrSearch ? 'yes' : 'no'} (${how('patientOrSearch')})`,
+          `${caps.batch ? 'yes' : 'no'} (${how('batch')})`,
+          `${caps.maxCount} (${how('maxCount')})`,
+        ];
       }),
     );
-    const header = ['source', 'metadata', 'search', 'FHIR', 'OR-lists', 'max _count'];
+    const header = ['source', 'metadata', 'search', 'FHIR', 'OR-lists', 'batch', 'max _count'];
     const table = [header, ...rows];
     const widths = header.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
     for (const row of table) console.log(row.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+    console.log('(config: set in the source\'s capabilities; metadata: its CapabilityStatement; probe: found out by asking; default: nothing said)');
     process.exitCode = failed ? 1 : 0;
   });
 

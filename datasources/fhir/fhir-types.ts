@@ -44,8 +44,26 @@ export interface SourceCapabilities {
   postSearch: boolean;
   /** The largest `_count` the server honours. */
   maxCount: number;
+  /** FHIR `batch` Bundles (POSTed to the base) are accepted. */
+  batch: boolean;
   /** Resource types the server lists under `rest.resource`; empty when unknown. */
   resourceTypes: string[];
+  /** How each capability above was learned. */
+  origins: CapabilityOrigins;
+}
+
+/**
+ * Where a capability's value came from: the source's `capabilities` config, its
+ * CapabilityStatement, a probe of the source itself, or the safe default because nothing said.
+ */
+export type CapabilityOrigin = 'CONFIG' | 'METADATA' | 'PROBE' | 'DEFAULT';
+
+/** The origin of each learnable capability. */
+export interface CapabilityOrigins {
+  patientOrSearch: CapabilityOrigin;
+  postSearch: CapabilityOrigin;
+  maxCount: CapabilityOrigin;
+  batch: CapabilityOrigin;
 }
 
 /**
@@ -57,7 +75,7 @@ export interface UpstreamCall {
   sourceId: string;
   /** The resource type searched or read; `CapabilityStatement` for metadata, `''` for token. */
   resourceType: string;
-  interaction: 'search' | 'read' | 'metadata' | 'token';
+  interaction: 'search' | 'read' | 'metadata' | 'token' | 'batch' | 'probe';
   /** HTTP exchanges with a Bundle answer (search pages); 1 for a completed read, metadata or token. */
   pages: number;
   /** How many patients this call covers (OR-batched searches cover several). */
@@ -73,4 +91,12 @@ export interface UpstreamCall {
   retries?: number;
   /** This caller joined an identical search already in flight: no upstream request of its own. */
   shared?: boolean;
+  /**
+   * The call failed for a reason that says nothing about the source's health: it waited too
+   * long for a concurrency slot, or our side cancelled it (the request's deadline, the
+   * client left). Never counted against the source (health status, circuit breaker).
+   */
+  notSourceFault?: boolean;
+  /** `batch`: the entries (searches or reads) one batch Bundle carried. */
+  entries?: number;
 }

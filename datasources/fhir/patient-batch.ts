@@ -1,5 +1,7 @@
-import type { FhirClient } from './fhir-client.js';
+import { probeBatch, probeOrSearch } from './capability-probe.js';
+import type { BatchEntry, FhirClient } from './fhir-client.js';
 import type { FhirResource, SearchParams, SourceCapabilities } from './fhir-types.js';
+import type { RequestBudget } from './request-budget.js';
 import { patientIdOf, patientSearchParam } from './patient-params.js';
 import { escapeSearchValue } from './search-params.js';
 import { attachProblems, problemsForPatient, problemsOf } from './searchset-check.js';
@@ -10,6 +12,8 @@ export const MAX_OR_VALUES = 100;
 /** Options of the batch searches. */
 export interface BatchSearchOptions {
   signal?: AbortSignal;
+  /** The GraphQL request's deadline and memory of timed-out sources. */
+  budget?: RequestBudget;
 }
 
 /** One OR-list search: the values it covered and what came back. */
@@ -35,7 +39,8 @@ export function chunkOrValues(
   capabilities: SourceCapabilities,
 ): number[][] {
   const limit = client.source.maxUrlLength;
-  const fixed = client.searchUrl(resourceType, [[paramName, ''], ...params], capabilities).length;
+  // With the longest `_count` a chunk may carry, so that no chunk's real URL is longer.
+  const fixed = client.searchUrl(resourceType, [[paramName, ''], ...params], capabilities, MAX_OR_VALUES).length;
   // URLSearchParams writes `,` as `%2C`.
   const separator = encodedLength(',');
   const chunks: number[][] = [];
@@ -67,13 +72,13 @@ export async function searchOrList(
   params: SearchParams,
   opts: BatchSearchOptions = {},
 ): Promise<OrChunkResult[]> {
-  const capabilities = await client.getCapabilities();
+  const capabilities = await client.getCapabilities(opts.signal ?? opts.budget?.signal);
   const chunks = chunkOrValues(client, resourceType, paramName, values, params, capabilities);
   return Promise.all(
     chunks.map(async (indexes) => {
       const list = indexes.map((i) => values[i]).join(',');
       try {
-        const result = await client.search(resourceType, [[paramName, list], ...params], { signal: opts.signal, patients: indexes.length });
+        const result = await client.search(resourceType, [[paramName, list], ...params], { signal: opts.signal, budget: opts.budget, patients: indexes.length });
         return { indexes, result };
       } catch (err) {
         return { indexes, result: err instanceof Error ? err : new Error(String(err)) };
@@ -91,8 +96,11 @@ export async function searchOrList(
  * (see {@link chunkOrValues}) and the results are handed back to patients by each
  * resource's patient reference (the client has already set aside, and reported, resources
  * that point at none of the ids).
- * Otherwise one search per patient, all under the client's concurrency cap. Ids are
- * escaped, so an id holding `,` cannot widen the search.
+ * Otherwise, where it accepts FHIR `batch`, the per-patient searches go in batch Bundles
+ * of up to `maxBatchEntries`, run together under the concurrency cap; else one search per
+ * patient, all under the cap. Where /metadata is silent on OR lists or `batch`, the first
+ * multi-patient call probes the source (see `capability-probe.ts`). Ids are escaped, so an
+ * id holding `,` cannot widen the search.
  */
 export async function searchForPatients(
   client: FhirClient,
@@ -104,7 +112,22 @@ export async function searchForPatients(
   const unique = [...new Set(patientIds)];
   const param = patientSearchParam(resourceType);
   const byPatient = new Map<string, FhirResource[] | Error>();
-  const capabilities = await client.getCapabilities();
+  const signal = opts.signal ?? opts.budget?.signal;
+  let capabilities: SourceCapabilities;
+  try {
+    opts.budget?.check(client.sourceId);
+    capabilities = await client.getCapabilities(signal);
+  } catch (err) {
+    return patientIds.map(() => (err instanceof Error ? err : new Error(String(err))));
+  }
+  if (unique.length > 1 && !capabilities.patientOrSearch && capabilities.origins.patientOrSearch === 'DEFAULT') {
+    await probeOrSearch(client, resourceType, unique, opts);
+    capabilities = await client.getCapabilities();
+  }
+  if (unique.length > 1 && !capabilities.patientOrSearch && !capabilities.batch && capabilities.origins.batch === 'DEFAULT') {
+    await probeBatch(client, resourceType, unique[0]!, opts);
+    capabilities = await client.getCapabilities();
+  }
 
   if (capabilities.patientOrSearch && unique.length > 1) {
     const chunks = await searchOrList(client, resourceType, param, unique.map(escapeSearchValue), params, opts);
@@ -126,11 +149,18 @@ export async function searchForPatients(
         byPatient.set(id, list);
       }
     }
+  } else if (capabilities.batch && unique.length > 1) {
+    const answers = await batchInChunks(
+      client,
+      unique.map((id) => ({ kind: 'search', resourceType, params: [[param, escapeSearchValue(id)], ...params], patients: 1 })),
+      opts,
+    );
+    unique.forEach((id, i) => byPatient.set(id, answers[i]!));
   } else {
     await Promise.all(
       unique.map(async (id) => {
         try {
-          byPatient.set(id, await client.search(resourceType, [[param, escapeSearchValue(id)], ...params], { signal: opts.signal, patients: 1 }));
+          byPatient.set(id, await client.search(resourceType, [[param, escapeSearchValue(id)], ...params], { signal: opts.signal, budget: opts.budget, patients: 1 }));
         } catch (err) {
           byPatient.set(id, err instanceof Error ? err : new Error(String(err)));
         }
@@ -138,6 +168,18 @@ export async function searchForPatients(
     );
   }
   return patientIds.map((id) => byPatient.get(id) as FhirResource[] | Error);
+}
+
+/**
+ * Sends `entries` as FHIR `batch` Bundles of at most the source's `maxBatchEntries`, all
+ * at once under the client's concurrency cap; answers per entry, in order.
+ */
+export async function batchInChunks(client: FhirClient, entries: readonly BatchEntry[], opts: BatchSearchOptions = {}): Promise<(FhirResource[] | Error)[]> {
+  const size = client.source.maxBatchEntries;
+  const chunks: BatchEntry[][] = [];
+  for (let i = 0; i < entries.length; i += size) chunks.push(entries.slice(i, i + size));
+  const answers = await Promise.all(chunks.map((chunk) => client.batch(chunk, { signal: opts.signal, budget: opts.budget })));
+  return answers.flat();
 }
 
 function encodedLength(value: string): number {

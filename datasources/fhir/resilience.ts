@@ -43,6 +43,7 @@ export const DEFAULT_RESILIENCE: ResilienceSettings = {
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
 const BUDGET_WINDOW_MS = 10_000;
+const NEVER = new AbortController().signal;
 const BUDGET_FLOOR = 5;
 
 /**
@@ -136,7 +137,8 @@ export class SourceResilience {
    * retries are spent: the caller maps it to an error); rejects with the network error,
    * the abort, or UPSTREAM_UNAVAILABLE when the breaker is open.
    */
-  async run(exchange: () => Promise<HttpResult>, signal: AbortSignal, onRetry?: () => void): Promise<HttpResult> {
+  async run(exchange: () => Promise<HttpResult>, signal: AbortSignal | undefined, onRetry?: () => void): Promise<HttpResult> {
+    signal ??= NEVER;
     let attempt = 0;
     try {
       return await this.breaker.execute(

@@ -95,6 +95,18 @@ export function toUpstreamError(sourceId: string, err: unknown, signal?: AbortSi
 }
 
 /**
+ * {@link toUpstreamError} for the FHIR client, which tells its deadlines apart: the caller's
+ * signal having aborted is REQUEST_DEADLINE (our side), a timeout of the exchange itself is
+ * UPSTREAM (the source's side).
+ */
+export function toFhirUpstreamError(sourceId: string, err: unknown, signal?: AbortSignal): UpstreamError {
+  if (err instanceof UpstreamError) return err;
+  if (signal?.aborted) return new UpstreamError(sourceId, 'UPSTREAM_TIMEOUT', { timeout: 'REQUEST_DEADLINE', reason: 'deadline exceeded or aborted' });
+  if (isAbortError(err)) return new UpstreamError(sourceId, 'UPSTREAM_TIMEOUT', { timeout: 'UPSTREAM', reason: 'source took longer than timeoutMs' });
+  return toUpstreamError(sourceId, err, signal);
+}
+
+/**
  * The UpstreamError for a non-2xx answer: 429 is rate limiting (with Retry-After), every
  * other status is "unavailable" with the OperationOutcome summary when there is one.
  */

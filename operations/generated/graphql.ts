@@ -148,6 +148,17 @@ export type CacheInvalidation = {
   searches: Scalars['Int']['output'];
 };
 
+/** How chartgraph learned one capability of a source. */
+export type CapabilityOrigin =
+  /** Set in the source’s `capabilities` config, which overrides everything else. */
+  | 'CONFIG'
+  /** Nothing said and nothing probed yet: the safe default (no OR lists, no batch, the configured page size). */
+  | 'DEFAULT'
+  /** Read from the source’s CapabilityStatement (`/metadata`). */
+  | 'METADATA'
+  /** Found out by probing the source (a count-only search or batch, or the reply to a large `_count`), because /metadata did not say. */
+  | 'PROBE';
+
 /** A concept given by one or more codes and/or text, as in FHIR CodeableConcept. */
 export type CodeableConcept = {
   __typename?: 'CodeableConcept';
@@ -1381,19 +1392,38 @@ export type Source = {
   status: SourceStatus;
 };
 
-/** What a FHIR source can do, from its CapabilityStatement and the config’s overrides. */
+/** What a FHIR source can do, from its CapabilityStatement, probes of the source and the config’s overrides. */
 export type SourceCapabilities = {
   __typename?: 'SourceCapabilities';
+  /** Accepts FHIR `batch` Bundles (POST to the base URL), so per-patient searches of a source without OR lists travel many to a request. */
+  batch: Scalars['Boolean']['output'];
+  /** Requests in flight to the source allowed now: `maxConcurrency`, lowered while the source’s latency shows it queueing our requests. */
+  concurrencyLimit: Scalars['Int']['output'];
   /** FHIR version the server declares. */
   fhirVersion?: Maybe<Scalars['String']['output']>;
   /** Largest page size (`_count`) the server honours. */
   maxCount: Scalars['Int']['output'];
+  /** How each capability above was learned: config, /metadata, a probe, or the default. */
+  origins: SourceCapabilityOrigins;
   /** Accepts `patient=a,b,c` (comma = OR), so one search serves many patients. */
   patientOrSearch: Scalars['Boolean']['output'];
   /** Accepts POST `[type]/_search`. */
   postSearch: Scalars['Boolean']['output'];
   /** Server software name. */
   software?: Maybe<Scalars['String']['output']>;
+};
+
+/** How each capability of a source was learned. */
+export type SourceCapabilityOrigins = {
+  __typename?: 'SourceCapabilityOrigins';
+  /** Origin of `batch`. */
+  batch: CapabilityOrigin;
+  /** Origin of `maxCount`. */
+  maxCount: CapabilityOrigin;
+  /** Origin of `patientOrSearch`. */
+  patientOrSearch: CapabilityOrigin;
+  /** Origin of `postSearch`. */
+  postSearch: CapabilityOrigin;
 };
 
 /** One source’s patient record linked into a unified patient, and how it was linked. */

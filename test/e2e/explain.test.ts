@@ -53,7 +53,7 @@ describe('explain', () => {
 
     // Per source, the pages by resource type are the EHR's own request log.
     for (const ehr of ['mercy', 'stjude'] as const) {
-      const seen = t.sandbox.ehr(ehr).requests.countByResourceType();
+      const seen = seenPages(t.sandbox.ehr(ehr));
       expect(explain.bySource.find((s) => s.source === ehr)?.pagesByResourceType).toEqual(seen);
     }
     // The list is exactly the calls the process-wide hook saw, with no URL or patient data.
@@ -126,7 +126,7 @@ describe('explain', () => {
     expect(stjude.cacheByResourceType.Observation).toEqual({ hits: inStjude, misses: 0 });
     // No clinical search reaches the EHRs now; what does (patient lookups) is listed exactly.
     for (const [ehr, summary] of [['mercy', mercy], ['stjude', stjude]] as const) {
-      const seen = t.sandbox.ehr(ehr).requests.countByResourceType();
+      const seen = seenPages(t.sandbox.ehr(ehr));
       expect(seen.Condition).toBeUndefined();
       expect(seen.Observation).toBeUndefined();
       expect(summary.pagesByResourceType).toEqual(seen);
@@ -137,3 +137,13 @@ describe('explain', () => {
     expect(explain!.calls).toBe(t.calls.length);
   });
 });
+
+/** Pages as an EHR saw them: GETs by resource type, and each batch Bundle as one page of its entries' type. */
+function seenPages(ehr: { requests: { entries: { interaction: string; batchEntries?: { resourceType?: string }[] }[]; countByResourceType(): Record<string, number> } }): Record<string, number> {
+  const seen = ehr.requests.countByResourceType();
+  for (const b of ehr.requests.entries.filter((r) => r.interaction === 'batch')) {
+    const type = b.batchEntries?.[0]?.resourceType;
+    if (type) seen[type] = (seen[type] ?? 0) + 1;
+  }
+  return seen;
+}

@@ -59,7 +59,7 @@ describe('a FHIR source that', () => {
 
   it('is slower than its deadline: UPSTREAM_TIMEOUT at the deadline, not retried', async () => {
     const { errors, conditionRequests, ms } = await underFault({ latencyMs: 5_000 });
-    expect(errors).toEqual([{ path: 'patient.conditions', code: 'UPSTREAM_TIMEOUT', source: 'stjude' }]);
+    expect(errors).toEqual([{ path: 'patient.conditions', code: 'UPSTREAM_TIMEOUT', source: 'stjude', reason: 'UPSTREAM' }]);
     expect(conditionRequests).toBe(1);
     expect(ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
     expect(ms).toBeLessThan(TIMEOUT_MS + 700);

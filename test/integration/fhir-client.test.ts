@@ -64,7 +64,14 @@ describe('capabilities', () => {
     let now = 1_000_000;
     const { c, calls } = client({ pageSize: 25 }, { now: () => now, capabilitiesRetryMs: 10_000 });
     server.fault = (r) => (r.kind === 'metadata' ? { status: 503, body: outcome('fatal', 'transient') } : undefined);
-    expect(await c.getCapabilities()).toEqual({ patientOrSearch: false, postSearch: false, maxCount: 25, resourceTypes: [] });
+    expect(await c.getCapabilities()).toEqual({
+      patientOrSearch: false,
+      postSearch: false,
+      maxCount: 25,
+      batch: false,
+      resourceTypes: [],
+      origins: { patientOrSearch: 'DEFAULT', postSearch: 'DEFAULT', maxCount: 'DEFAULT', batch: 'DEFAULT' },
+    });
     expect(calls).toEqual([expect.objectContaining({ interaction: 'metadata', outcome: 'error', status: 503 })]);
 
     // Searches still work on the fallback, with _count = pageSize.
@@ -184,20 +191,33 @@ describe('failures', () => {
     expect(calls.at(-1)).toMatchObject({ interaction: 'search', outcome: 'timeout', pages: 0 });
   });
 
-  it('counts the deadline over all pages, and honours the caller signal', async () => {
+  it('counts the timeout per exchange from sending, and tells the caller signal apart', async () => {
     server.options.linkStyle = 'relative';
+    // Three pages of 150 ms each under a 400 ms timeout: each exchange is within it.
     server.fault = (r) => (r.kind === 'search' ? { latencyMs: 150 } : undefined);
-    const { c } = client({ timeoutMs: 400, pageSize: 10 });
+    const { c, calls } = client({ timeoutMs: 400, pageSize: 10 });
     await c.getCapabilities();
-    const err = await upstreamError(c.search('Observation', [['patient', 'p1']]));
-    expect(err.code).toBe('UPSTREAM_TIMEOUT');
-    expect(server.requestsOf('search')).toHaveLength(3);
+    const started = performance.now();
+    const found = await c.search('Observation', [['patient', 'p1']]);
+    const pages = server.requestsOf('search').length;
+    expect(pages).toBeGreaterThanOrEqual(3);
+    expect(found).toHaveLength((server.options.resources ?? []).filter((r) => r.resourceType === 'Observation' && JSON.stringify(r).includes('Patient/p1"')).length);
+    // The whole search took longer than one timeout, and was not cut off.
+    expect(performance.now() - started).toBeGreaterThan(400);
 
+    // One exchange slower than the timeout: the source's fault, reason UPSTREAM.
+    server.fault = (r) => (r.kind === 'search' ? { latencyMs: 600 } : undefined);
+    const slow = await upstreamError(c.search('Condition', [['patient', 'p2']]));
+    expect(slow.extensions).toMatchObject({ code: 'UPSTREAM_TIMEOUT', source: 'mercy', reason: 'UPSTREAM' });
+    expect(calls.at(-1)).toMatchObject({ interaction: 'search', outcome: 'timeout' });
+    expect(calls.at(-1)!.notSourceFault).toBeUndefined();
+
+    // Our own signal: REQUEST_DEADLINE, never held against the source.
     server.fault = (r) => (r.kind === 'search' ? { hang: true } : undefined);
     const aborter = new AbortController();
     const pending = c.search('Condition', [], { signal: aborter.signal });
     setTimeout(() => aborter.abort(), 50);
-    expect((await upstreamError(pending)).code).toBe('UPSTREAM_TIMEOUT');
+    expect((await upstreamError(pending)).extensions).toMatchObject({ code: 'UPSTREAM_TIMEOUT', reason: 'REQUEST_DEADLINE' });
   });
 
   it.each([500, 503, 400, 403])('maps HTTP %i to UPSTREAM_UNAVAILABLE with the outcome summary only', async (status) => {

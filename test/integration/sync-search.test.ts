@@ -192,9 +192,14 @@ describe('sync --resources', () => {
       expect(types.length).toBeGreaterThan(3);
       const rows = await ctx.db.prisma.cachedSearch.groupBy({ by: ['resourceType'], where: { sourceId: 'stjude' }, _count: { _all: true } });
       expect(Object.fromEntries(rows.map((r) => [r.resourceType, r._count._all]))).toEqual(Object.fromEntries(types.map((t) => [t, 25])));
-      // St. Jude takes no OR lists: one search per patient and type (each a single page here).
-      const perType = sandbox.ehr('stjude').requests.countByResourceType({ interaction: 'search', page: false });
+      // St. Jude takes no OR lists but FHIR batch: one entry per patient and type, in batch Bundles.
+      const perType: Record<string, number> = {};
+      for (const b of sandbox.ehr('stjude').requests.entries.filter((r) => r.interaction === 'batch')) {
+        for (const e of b.batchEntries ?? []) if (e.resourceType) perType[e.resourceType] = (perType[e.resourceType] ?? 0) + 1;
+      }
       for (const t of types) expect(perType[t]).toBe(25);
+      const single = sandbox.ehr('stjude').requests.countByResourceType({ interaction: 'search', page: false });
+      for (const t of types) expect(single[t]).toBeUndefined();
     });
   });
 });

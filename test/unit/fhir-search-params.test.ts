@@ -149,8 +149,19 @@ describe('readCapabilities', () => {
       patientOrSearch: true,
       postSearch: true,
       maxCount: 250,
+      batch: false,
       resourceTypes: ['Patient', 'Observation', 'Condition', 'Coverage'],
+      origins: { patientOrSearch: 'METADATA', postSearch: 'METADATA', maxCount: 'METADATA', batch: 'DEFAULT' },
     });
+  });
+
+  it('reads batch from rest.interaction, and marks what the statement is silent on as DEFAULT', () => {
+    const withBatch = statement();
+    (withBatch.rest as Record<string, unknown>[])[0]!.interaction = [{ code: 'transaction' }, { code: 'batch' }];
+    const caps = readCapabilities(source(), withBatch);
+    expect(caps.batch).toBe(true);
+    expect(caps.origins).toEqual({ patientOrSearch: 'DEFAULT', postSearch: 'METADATA', maxCount: 'DEFAULT', batch: 'METADATA' });
+    expect(readCapabilities(source({ capabilities: { batch: false } }), withBatch)).toMatchObject({ batch: false, origins: { batch: 'CONFIG' } });
   });
 
   it('says no OR when any chart type does not promise it, or none says anything', () => {
@@ -170,18 +181,32 @@ describe('readCapabilities', () => {
       source({ capabilities: { patientOrSearch: false, postSearch: false, maxCount: 10 } }),
       statement({ or: { Observation: true, Condition: true, Coverage: true }, maxCount: 250 }),
     );
-    expect(caps).toMatchObject({ patientOrSearch: false, postSearch: false, maxCount: 10 });
+    expect(caps).toMatchObject({ patientOrSearch: false, postSearch: false, maxCount: 10, origins: { patientOrSearch: 'CONFIG', postSearch: 'CONFIG', maxCount: 'CONFIG' } });
     expect(readCapabilities(source({ capabilities: { patientOrSearch: true } }), statement()).patientOrSearch).toBe(true);
   });
 
   it('has safe fallbacks, still under config overrides', () => {
-    expect(fallbackCapabilities(source({ pageSize: 30 }))).toEqual({ patientOrSearch: false, postSearch: false, maxCount: 30, resourceTypes: [] });
+    expect(fallbackCapabilities(source({ pageSize: 30 }))).toEqual({
+      patientOrSearch: false,
+      postSearch: false,
+      maxCount: 30,
+      batch: false,
+      resourceTypes: [],
+      origins: { patientOrSearch: 'DEFAULT', postSearch: 'DEFAULT', maxCount: 'DEFAULT', batch: 'DEFAULT' },
+    });
     expect(fallbackCapabilities(source({ capabilities: { patientOrSearch: true } })).patientOrSearch).toBe(true);
   });
 });
 
 describe('chunkOrValues', () => {
-  const caps = { patientOrSearch: true, postSearch: false, maxCount: 100, resourceTypes: [] };
+  const caps = {
+    patientOrSearch: true,
+    postSearch: false,
+    maxCount: 100,
+    batch: false,
+    resourceTypes: [],
+    origins: { patientOrSearch: 'CONFIG', postSearch: 'CONFIG', maxCount: 'CONFIG', batch: 'CONFIG' } as const,
+  };
 
   it('keeps every chunk URL at or under maxUrlLength and at most MAX_OR_VALUES ids', () => {
     const client = new FhirClient(source({ maxUrlLength: 300 }));

@@ -1,0 +1,183 @@
+import '../server/production-env.js';
+import 'reflect-metadata';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ApolloServer } from '@apollo/server';
+import { fastifyApolloHandler } from '@as-integrations/fastify';
+import autocannon from 'autocannon';
+import Fastify from 'fastify';
+import { pino } from 'pino';
+import { parseConfig } from '../config/load-config.js';
+import { startSandbox } from '../sandbox/index.js';
+import { startGateway } from '../server/app.js';
+import { mintDevToken } from '../server/auth.js';
+
+// Throughput of a cached one-patient query with 5 lists against a bare Apollo hello-world on
+// the same host, in alternating rounds (hello, gateway, hello, gateway, ...) so that a slow
+// moment of a shared machine lands on both; the ratio is the median of the per-round
+// ratios. Every error and non-2xx answer counts. One extra gateway round runs under the
+// V8 CPU profiler and is summarised by where the time went.
+//
+//   node dist/bench/cached-throughput.js [--seconds 5] [--rounds 3]
+
+export interface ThroughputResult {
+  lines: string[];
+  ratio: number;
+  errors: number;
+}
+
+const TYPES = ['conditions', 'observations', 'medicationRequests', 'encounters', 'immunizations'] as const;
+const ONE = `query($id: ID!) { patient(id: $id) { id name { text } ${TYPES.map((t) => `${t}(first: 20) { totalCount nodes { id } }`).join(' ')} } }`;
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+async function load(url: string, body: string, token: string | null, seconds: number) {
+  const r = await autocannon({
+    url,
+    method: 'POST',
+    connections: 10,
+    duration: seconds,
+    headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
+    body,
+  });
+  return { rps: r.requests.average, errors: r.errors + r.non2xx + r.timeouts };
+}
+
+async function helloWorld() {
+  const apollo = new ApolloServer({ typeDefs: 'type Query { hello: String }', resolvers: { Query: { hello: () => 'world' } } });
+  await apollo.start();
+  const app = Fastify();
+  app.route({ method: ['GET', 'POST', 'OPTIONS'], url: '/graphql', handler: fastifyApolloHandler(apollo) });
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  return { url: `${url}/graphql`, close: async () => (await app.close(), await apollo.stop()) };
+}
+
+/** Self time of a CPU profile grouped by where the code lives. */
+function summarise(profile: { nodes: { id: number; callFrame: { url: string; functionName: string } }[]; samples: number[]; timeDeltas: number[] }): string[] {
+  const self = new Map<number, number>();
+  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  const groups = new Map<string, number>();
+  const fns = new Map<string, number>();
+  let total = 0;
+  for (const n of profile.nodes) {
+    const t = self.get(n.id) ?? 0;
+    if (t === 0) continue;
+    total += t;
+    const url = n.callFrame.url;
+    const fn = n.callFrame.functionName;
+    const group =
+      fn === '(garbage collector)' ? 'GC'
+      : fn === '(idle)' || fn === '(program)' ? 'idle / program'
+      : /node_modules\/graphql\//.test(url) ? 'graphql-js'
+      : /node_modules\/(graphql-middleware|graphql-shield)\//.test(url) ? 'graphql-middleware + shield'
+      : /node_modules\/type-graphql\//.test(url) ? 'type-graphql'
+      : /node_modules\/@apollo\//.test(url) ? 'Apollo Server'
+      : /node_modules\/(fastify|@fastify|find-my-way|light-my-request|avvio)/.test(url) ? 'Fastify'
+      : /node_modules\/autocannon|node_modules\/hdr/.test(url) ? 'load generator (autocannon)'
+      : /node_modules\//.test(url) ? 'other dependencies'
+      : /\/dist\/sandbox\//.test(url) ? 'sandbox'
+      : /\/dist\//.test(url) ? 'chartgraph'
+      : url.startsWith('node:') || url === '' ? 'Node internals (HTTP, streams, async hooks)'
+      : 'other';
+    groups.set(group, (groups.get(group) ?? 0) + t);
+    if (/\/dist\/(?!sandbox)/.test(url)) {
+      const key = `${fn || '(anonymous)'} ${url.split('/dist/')[1]}`;
+      fns.set(key, (fns.get(key) ?? 0) + t);
+    }
+  }
+  const pct = (t: number) => `${((t / total) * 100).toFixed(1)}%`;
+  return [
+    '| where (self time) | share |',
+    '|---|---|',
+    ...[...groups].sort((a, b) => b[1] - a[1]).map(([g, t]) => `| ${g} | ${pct(t)} |`),
+    '',
+    'Top chartgraph functions by self time: ' +
+      [...fns].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([f, t]) => `${f} ${pct(t)}`).join('; '),
+  ];
+}
+
+export async function runCachedThroughput(opts: { seconds: number; rounds: number }): Promise<ThroughputResult> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'cg-tput-'));
+  const sandbox = await startSandbox({ maxPatients: 20 });
+  const config = parseConfig({
+    server: { port: 0, logLevel: 'silent' },
+    cache: { url: `pglite:${path.join(dir, 'db')}`, defaultTtlSeconds: 3600 },
+    auth: { mode: 'dev' },
+    limits: { rateLimit: { perMinute: 10_000_000 } },
+    sources: sandbox.sourcesConfig(),
+  });
+  const devSecretFile = path.join(dir, 'dev-secret');
+  const gw = await startGateway(config, { logger: pino({ level: 'silent' }), port: 0, devSecretFile });
+  const token = await mintDevToken(config.auth, { role: 'clinician' }, devSecretFile);
+  const hello = await helloWorld();
+  try {
+    const person = sandbox.truth.patients.find((p) => p.ehrs.mercy && p.ehrs.stjude)!;
+    const post = async (query: string, variables: Record<string, unknown>) =>
+      (await (await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) })).json()) as { data?: any };
+    const found = await post('query($v: String!) { patientByIdentifier(system: "http://mercy.example/fhir/mrn", value: $v) { id } }', { v: person.ehrs.mercy!.mrn });
+    const id = found.data.patientByIdentifier.id as string;
+    await post(ONE, { id });
+    await new Promise((r) => setTimeout(r, 1000)); // cache writes land after the answer
+    const body = JSON.stringify({ query: ONE, variables: { id } });
+    const helloBody = JSON.stringify({ query: '{ hello }' });
+    await load(hello.url, helloBody, null, 1); // warm-up, both sides
+    await load(`${gw.url}/graphql`, body, token, 1);
+
+    const ratios: number[] = [];
+    const rounds: string[] = [];
+    let errors = 0;
+    for (let r = 0; r < opts.rounds; r++) {
+      const base = await load(hello.url, helloBody, null, opts.seconds);
+      const ours = await load(`${gw.url}/graphql`, body, token, opts.seconds);
+      errors += ours.errors + base.errors;
+      ratios.push(ours.rps / base.rps);
+      rounds.push(`${ours.rps.toFixed(0)} / ${base.rps.toFixed(0)}`);
+    }
+
+    const session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+    await load(`${gw.url}/graphql`, body, token, opts.seconds);
+    const { profile } = (await session.post('Profiler.stop')) as { profile: Parameters<typeof summarise>[0] };
+    session.disconnect();
+
+    const ratio = median(ratios);
+    const lines = [
+      '### Cached one-patient query (5 lists of 20) against a bare Apollo hello-world',
+      '',
+      `Command: \`node dist/bench/cached-throughput.js --seconds ${opts.seconds} --rounds ${opts.rounds}\` (NODE_ENV=${process.env.NODE_ENV}). 10 connections, alternating rounds.`,
+      '',
+      `- ratio, median of ${opts.rounds} rounds (target >= 40%): **${(ratio * 100).toFixed(0)}%** (rounds ${ratios.map((x) => `${(x * 100).toFixed(0)}%`).join(', ')}; req/s gateway / hello: ${rounds.join(', ')})`,
+      `- errors and non-2xx answers, all rounds: ${errors}`,
+      '',
+      'Profile of one more gateway round (gateway, sandbox and load generator share the process):',
+      '',
+      ...summarise(profile),
+      '',
+    ];
+    return { lines, ratio, errors };
+  } finally {
+    await hello.close();
+    await gw.close();
+    await sandbox.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function flag(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  const v = i >= 0 ? Number(process.argv[i + 1]) : NaN;
+  return Number.isFinite(v) && v > 0 ? v : fallback;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const result = await runCachedThroughput({ seconds: flag('--seconds', 5), rounds: flag('--rounds', 3) });
+  console.log(result.lines.join('\n'));
+}
