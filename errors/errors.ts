@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'UPSTREAM_TIMEOUT'
   | 'UPSTREAM_RATE_LIMITED'
   | 'RATE_LIMITED'
+  | 'SLOW_SUBSCRIBER'
   | 'INTERNAL_SERVER_ERROR';
 
 /** Base of chartgraph's errors: a GraphQLError with a typed code. Anything else is masked. */

@@ -3,6 +3,7 @@ import type { ChartgraphConfig } from '../config/config.schema.js';
 import type { AuditStore } from '../datasources/cache/audit-store.js';
 import type { PatientIndex } from '../datasources/cache/patient-index.js';
 import type { SearchCache } from '../datasources/cache/search-cache.js';
+import type { EventFeed } from '../datasources/events/event-feed.js';
 import type { FhirClient } from '../datasources/fhir/fhir-client.js';
 import type { Patient } from '../datasources/fhir/fhir-types.js';
 import { createLoaders, type CacheLookup, type Loaders } from '../datasources/loaders.js';
@@ -30,6 +31,8 @@ export interface GatewayServices {
   deid?: Deidentifier;
   /** One eligibility service per payer source, by source id. */
   payers?: ReadonlyMap<string, EligibilityService>;
+  /** The care-coordination event feed (stored events, live tail). */
+  events?: EventFeed;
 }
 
 /** Everything one GraphQL request sees. Built fresh per request by {@link createRequestContext}. */

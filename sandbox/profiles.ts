@@ -14,10 +14,14 @@ export interface EhrProfile {
   requireAuth: boolean;
   /** Fixed latency added to every answer, in ms. */
   latencyMs: number;
+  /** FHIR create (POST [type]) and update (PUT [type]/[id]) of resources (default on). */
+  writes?: boolean;
+  /** R4 Subscriptions Backport rest-hook subscriptions, advertised in /metadata (default off). */
+  restHookSubscriptions?: boolean;
 }
 
 /** Profiles as shipped: Mercy is permissive but needs SMART; St. Jude is open but strict. */
 export const DEFAULT_PROFILES: Readonly<Record<EhrId, EhrProfile>> = {
-  mercy: { patientOrSearch: true, postSearch: true, maxCount: 100, defaultCount: 50, requireAuth: true, latencyMs: 0 },
-  stjude: { patientOrSearch: false, postSearch: false, maxCount: 50, defaultCount: 50, requireAuth: false, latencyMs: 0 },
+  mercy: { patientOrSearch: true, postSearch: true, maxCount: 100, defaultCount: 50, requireAuth: true, latencyMs: 0, writes: true },
+  stjude: { patientOrSearch: false, postSearch: false, maxCount: 50, defaultCount: 50, requireAuth: false, latencyMs: 0, writes: true, restHookSubscriptions: true },
 };

@@ -10,6 +10,8 @@ import { createRequestContext, type RequestContext } from '../resolvers/context.
 import { RateLimitedError } from '../errors/errors.js';
 import { ROLES } from '../permissions/roles.js';
 import { createAuthenticator, mintDevToken } from './auth.js';
+import { startEventFeed } from './event-feed.js';
+import { registerEventStreams } from './event-stream.js';
 import { createGraphiql, graphiqlEnabled } from './graphiql.js';
 import { createMetrics } from './metrics.js';
 import { ExplainCollector, currentExplainCollector, explainPlugin, runWithExplainCollector } from './plugins/explain.js';
@@ -81,8 +83,9 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
     },
   });
 
+  const schema = await buildGatewaySchema({ security });
   const apollo = new ApolloServer<RequestContext>({
-    schema: await buildGatewaySchema({ security }),
+    schema,
     introspection: config.server.introspection ?? !production,
     // A JSON array of operations multiplies every per-request limit; off unless configured.
     allowBatchedHttpRequests: config.limits.batching,
@@ -163,6 +166,11 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
       return runWithExplainCollector(new ExplainCollector(), () => graphql.call(fastify, request, reply));
     },
   });
+  // Care-coordination events: the feed, its pollers, and subscriptions over SSE and WebSocket.
+  const events = await startEventFeed({ config, database: services.database, index: services.index, clients: services.clients, logger, registry: metrics.registry });
+  services.events = events.feed;
+  const closeEventStreams = registerEventStreams(fastify, { config, schema, services, events, authenticator, rateLimiter, audit: security ? services.auditWriter : undefined, logger });
+
   fastify.addHook('onResponse', async (request, reply) => {
     logger.info(
       { requestId: request.id, method: request.method, route: request.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
@@ -185,6 +193,9 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
     async close() {
       if (closed) return;
       closed = true;
+      // Ends every subscription first, so open event streams do not hold the server up.
+      await events.close();
+      await closeEventStreams();
       await fastify.close();
       await apollo.stop();
       await rateLimiter?.close();
