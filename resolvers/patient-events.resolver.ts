@@ -194,20 +194,45 @@ async function subscribeEvents(ctx: RequestContext, args: PatientEventsSubscript
     throw new ChartgraphError(`At most ${feed.maxSubscriptionsPerSubject} open event subscriptions per client`, 'RATE_LIMITED');
   }
   const events = feed.tail.subscribe({ afterSeq, types, unifiedIds, maxQueue: feed.subscriberQueueSize });
-  return {
-    async *[Symbol.asyncIterator]() {
-      // Counted from the first read: an iterator closed before it starts never runs `finally`.
-      feed.openBySubject.set(sub, (feed.openBySubject.get(sub) ?? 0) + 1);
+  let counted = false;
+  let released = false;
+  let dropped = false;
+  const release = () => {
+    if (!counted || released) return;
+    released = true;
+    const n = (feed.openBySubject.get(sub) ?? 1) - 1;
+    if (n <= 0) feed.openBySubject.delete(sub);
+    else feed.openBySubject.set(sub, n);
+  };
+  // A plain iterator (see EventTail.subscribe): closing must release the slot at once.
+  const iterator: AsyncIterableIterator<StoredEvent | typeof DROPPED> = {
+    async next() {
+      // Counted from the first read: an iterator closed before it starts is never read.
+      if (!counted) {
+        counted = true;
+        feed.openBySubject.set(sub, (feed.openBySubject.get(sub) ?? 0) + 1);
+      }
       try {
-        yield* events;
+        const r = await events.next();
+        if (r.done) release();
+        return r;
       } catch (err) {
-        if (!(err instanceof SlowSubscriberError)) throw err;
-        yield DROPPED;
-      } finally {
-        const n = (feed.openBySubject.get(sub) ?? 1) - 1;
-        if (n <= 0) feed.openBySubject.delete(sub);
-        else feed.openBySubject.set(sub, n);
+        release();
+        if (err instanceof SlowSubscriberError && !dropped) {
+          dropped = true;
+          return { done: false, value: DROPPED };
+        }
+        throw err;
       }
     },
+    async return() {
+      release();
+      await events.return?.();
+      return { done: true, value: undefined };
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
   };
+  return iterator;
 }

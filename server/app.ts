@@ -10,7 +10,7 @@ import { createRequestContext, type RequestContext } from '../resolvers/context.
 import { RateLimitedError } from '../errors/errors.js';
 import { ROLES } from '../permissions/roles.js';
 import { createAuthenticator, mintDevToken } from './auth.js';
-import { startEventFeed } from './event-feed.js';
+import { startEventFeed, type RunningEventFeed } from './event-feed.js';
 import { registerEventStreams } from './event-stream.js';
 import { createGraphiql, graphiqlEnabled } from './graphiql.js';
 import { createMetrics } from './metrics.js';
@@ -43,6 +43,8 @@ export interface Gateway {
   url: string;
   fastify: FastifyInstance;
   services: RunningServices;
+  /** The care-coordination event feed: pollers, FHIR Subscriptions, the table follower. */
+  eventFeed: RunningEventFeed;
   close(): Promise<void>;
 }
 
@@ -190,6 +192,7 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
     url,
     fastify,
     services,
+    eventFeed: events,
     async close() {
       if (closed) return;
       closed = true;

@@ -57,6 +57,7 @@ export class SourcePoller {
   private again = false;
   private stopped = false;
   private holding = false;
+  private leaseUntil = 0;
   private readonly now: () => Date;
 
   constructor(private opts: SourcePollerOptions) {
@@ -67,9 +68,9 @@ export class SourcePoller {
     return this.opts.client.sourceId;
   }
 
-  /** Whether this replica held the lease at its last try. */
+  /** Whether this replica holds the lease now (claimed at its last try and not expired since). */
   get leaseHeld(): boolean {
-    return this.holding;
+    return this.holding && Date.now() < this.leaseUntil;
   }
 
   /** Changes the time between polls (a FHIR Subscription makes the poll a safety net). */
@@ -131,7 +132,9 @@ export class SourcePoller {
   private async poll(): Promise<void> {
     const { store, holder, schedule, logger } = this.opts;
     try {
+      const asked = Date.now();
       this.holding = await store.claimLease(this.sourceId, holder, schedule.leaseMs);
+      this.leaseUntil = asked + schedule.leaseMs;
     } catch (err) {
       this.holding = false;
       logger.warn({ err, source: this.sourceId }, 'event poller could not reach its lease');

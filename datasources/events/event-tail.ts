@@ -125,7 +125,7 @@ export class EventTail {
   }
 
   private offer(s: Subscriber, e: StoredEvent): void {
-    if (s.done || e.seq <= s.lastSeq) return;
+    if (s.done || s.failed || e.seq <= s.lastSeq) return;
     if (!matches(s.want, e)) return;
     if (s.queue.length >= s.want.maxQueue) {
       this.fail(s, new SlowSubscriberError());
@@ -139,7 +139,6 @@ export class EventTail {
   private fail(s: Subscriber, err: Error): void {
     s.failed = err;
     s.queue.length = 0;
-    s.done = true;
     this.subscribers.delete(s);
     s.wake?.();
   }
@@ -147,48 +146,87 @@ export class EventTail {
   /**
    * The events for one subscriber, in seq order: first what it missed after `afterSeq` (read
    * from the table in pages), then live ones. It is registered before the catch-up read, so
-   * nothing committed in between is lost; anything seen twice is skipped by seq.
+   * nothing committed in between is lost; anything seen twice is skipped by seq. A plain
+   * iterator rather than an async generator: `return()` must end a subscriber at once, even
+   * while it waits for the next event (a generator would only see it at its next `yield`).
    */
-  async *subscribe(want: TailSubscription): AsyncGenerator<StoredEvent, void, undefined> {
-    await this.start();
-    const s: Subscriber = { want, queue: [], lastSeq: want.afterSeq ?? this.seq ?? 0n, wake: undefined, failed: undefined, done: false };
-    this.subscribers.add(s);
-    try {
-      if (want.afterSeq !== undefined) {
-        let after = want.afterSeq;
-        for (;;) {
-          const page = await this.store.list({
-            afterSeq: after,
-            limit: PAGE,
-            types: [...want.types],
-            ...(want.unifiedIds && { unifiedIds: [...want.unifiedIds] }),
-          });
-          for (const e of page) {
-            after = e.seq;
-            if (!matches(want, e)) continue;
-            s.lastSeq = e.seq;
-            yield e;
-          }
-          if (page.length < PAGE) break;
-        }
-        s.lastSeq = after > s.lastSeq ? after : s.lastSeq;
-      }
+  subscribe(want: TailSubscription): AsyncIterableIterator<StoredEvent> {
+    const s: Subscriber = { want, queue: [], lastSeq: 0n, wake: undefined, failed: undefined, done: false };
+    const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+    let started: Promise<void> | undefined;
+    let replaying = want.afterSeq !== undefined;
+    let replayAfter = want.afterSeq ?? 0n;
+    let replayMore = true;
+    const replay: StoredEvent[] = [];
+    const finish = () => {
+      s.done = true;
+      this.subscribers.delete(s);
+      s.wake?.();
+    };
+    const next = async (): Promise<IteratorResult<StoredEvent>> => {
+      started ??= (async () => {
+        await this.start();
+        s.lastSeq = want.afterSeq ?? this.seq ?? 0n;
+        if (!s.done) this.subscribers.add(s);
+      })();
+      await started;
       for (;;) {
-        while (s.queue.length > 0) {
-          const e = s.queue.shift()!;
+        if (s.failed) {
+          const err = s.failed;
+          s.failed = undefined;
+          finish();
+          throw err;
+        }
+        if (s.done || this.closed) return DONE;
+        if (replaying) {
+          if (replay.length === 0 && replayMore) {
+            const page = await this.store.list({
+              afterSeq: replayAfter,
+              limit: PAGE,
+              types: [...want.types],
+              ...(want.unifiedIds && { unifiedIds: [...want.unifiedIds] }),
+            });
+            for (const e of page) {
+              replayAfter = e.seq;
+              if (matches(want, e)) replay.push(e);
+            }
+            replayMore = page.length === PAGE;
+          }
+          const e = replay.shift();
+          if (e) {
+            if (e.seq > s.lastSeq) s.lastSeq = e.seq;
+            return { done: false, value: e };
+          }
+          if (!replayMore) {
+            replaying = false;
+            if (replayAfter > s.lastSeq) s.lastSeq = replayAfter;
+          }
+          continue;
+        }
+        const e = s.queue.shift();
+        if (e) {
           if (e.seq <= s.lastSeq) continue;
           s.lastSeq = e.seq;
-          yield e;
+          return { done: false, value: e };
         }
-        if (s.failed) throw s.failed;
-        if (s.done || this.closed) return;
         await new Promise<void>((resolve) => (s.wake = resolve));
         s.wake = undefined;
       }
-    } finally {
-      s.done = true;
-      this.subscribers.delete(s);
-    }
+    };
+    return {
+      next,
+      async return() {
+        finish();
+        return DONE;
+      },
+      async throw(err: unknown) {
+        finish();
+        throw err;
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
   }
 
   /** Ends every subscription and stops listening. */

@@ -84,7 +84,7 @@ describe('care-coordination events (PGlite, one gateway)', () => {
     unifiedId = found.data.patientByIdentifier.id;
     expect(found.data.patientByIdentifier.sourceRecords.map((r: any) => r.source.id).sort()).toEqual(['mercy', 'stjude']);
     await pollersStarted(gw);
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     await rig?.close();
   });

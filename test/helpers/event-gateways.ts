@@ -44,7 +44,7 @@ export async function startEventRig(opts: EventRigOptions = {}): Promise<EventRi
     server: { port: 0, logLevel: 'silent' },
     cache: { url: db.url, defaultTtlSeconds: 0, staleWhileRevalidateSeconds: 0, staleIfErrorSeconds: 0 },
     auth: { mode: 'dev' },
-    events: { enabled: true, pollSeconds: 0.2, overlapSeconds: 2, leaseSeconds: 2, deliveryCheckMs: 500, ...opts.events },
+    events: { enabled: true, pollSeconds: 0.2, overlapSeconds: 2, leaseSeconds: 3, deliveryCheckMs: 500, ...opts.events },
     ...opts.config,
     sources: sandbox.sourcesConfig(),
   });
