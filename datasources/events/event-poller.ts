@@ -106,12 +106,15 @@ export class SourcePoller {
     return this.running;
   }
 
-  /** Stops the schedule, waits for a running poll and gives the lease up. */
-  async stop(): Promise<void> {
+  /**
+   * Stops the schedule, waits for a running poll and gives the lease up (so another replica
+   * takes over at once). `release: false` leaves the lease to expire, as a crash would (benchmarks).
+   */
+  async stop(opts: { release?: boolean } = {}): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running?.catch(() => undefined);
-    if (this.holding) await this.opts.store.releaseLease(this.sourceId, this.opts.holder).catch(() => undefined);
+    if (this.holding && opts.release !== false) await this.opts.store.releaseLease(this.sourceId, this.opts.holder).catch(() => undefined);
     this.holding = false;
   }
 
