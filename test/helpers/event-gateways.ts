@@ -16,12 +16,25 @@ export interface EventRig {
   sandbox: Sandbox;
   db: TestDatabaseHandle;
   config: ChartgraphConfig;
-  /** Starts one more gateway on the shared database. */
-  startGateway(): Promise<Gateway>;
+  /** Starts one more gateway on the shared database (on `port`, default any free one). */
+  startGateway(port?: number): Promise<Gateway>;
   token(role: Role, scopes?: string[]): Promise<string>;
   /** POSTs a GraphQL query to `gateway`. */
   query<T = any>(gateway: Gateway, query: string, variables?: Record<string, unknown>, role?: Role): Promise<{ status: number; data?: T; errors?: any[] }>;
   close(): Promise<void>;
+}
+
+/** A free TCP port on 127.0.0.1 (for a gateway whose public URL must be known before it starts). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 /** Options of {@link startEventRig}. */
@@ -59,8 +72,8 @@ export async function startEventRig(opts: EventRigOptions = {}): Promise<EventRi
     sandbox,
     db,
     config,
-    async startGateway() {
-      const g = await startGateway(config, { logger: pino({ level: 'silent' }), port: 0, devSecretFile: secretFile, auditFlushIntervalMs: 50 });
+    async startGateway(port = 0) {
+      const g = await startGateway(config, { logger: pino({ level: 'silent' }), port, devSecretFile: secretFile, auditFlushIntervalMs: 50 });
       gateways.push(g);
       return g;
     },
