@@ -264,7 +264,7 @@ export const configSchema = z
         subscriberQueueSize: z.number().int().positive().default(1_000),
         /** Open subscriptions per token subject and replica. */
         maxSubscriptionsPerSubject: z.number().int().positive().default(10),
-        /** SSE keep-alive and WebSocket ping interval, seconds; a WebSocket that misses a ping is closed. */
+        /** WebSocket ping interval, seconds; a WebSocket that misses a ping is closed (SSE keep-alives are graphql-sse's, every 12 s). */
         keepAliveSeconds: z.number().positive().default(15),
         /** This gateway's public base URL: where sources with FHIR Subscriptions (R4 Backport, rest-hook) send notifications. Unset: polling only. */
         notificationBaseUrl: z.url().optional(),
