@@ -23,5 +23,5 @@ export interface EhrProfile {
 /** Profiles as shipped: Mercy is permissive but needs SMART; St. Jude is open but strict. */
 export const DEFAULT_PROFILES: Readonly<Record<EhrId, EhrProfile>> = {
   mercy: { patientOrSearch: true, postSearch: true, maxCount: 100, defaultCount: 50, requireAuth: true, latencyMs: 0, writes: true },
-  stjude: { patientOrSearch: false, postSearch: false, maxCount: 50, defaultCount: 50, requireAuth: false, latencyMs: 0, writes: true, restHookSubscriptions: true },
+  stjude: { patientOrSearch: false, postSearch: false, maxCount: 50, defaultCount: 50, requireAuth: false, latencyMs: 0, writes: true },
 };

@@ -24,7 +24,7 @@ describe('FHIR Subscriptions (R4 Backport rest-hook) wake the poller', () => {
   beforeAll(async () => {
     port = await freePort();
     // Polls every 60 s: an event seen within seconds can only have come through a notification.
-    rig = await startEventRig({ events: { pollSeconds: 60, subscriptionPollSeconds: 60, notificationBaseUrl: `http://127.0.0.1:${port}` } });
+    rig = await startEventRig({ sandbox: { profiles: { stjude: { restHookSubscriptions: true } } }, events: { pollSeconds: 60, subscriptionPollSeconds: 60, notificationBaseUrl: `http://127.0.0.1:${port}` } });
     gw = await rig.startGateway(port);
   }, 180_000);
   afterAll(async () => {
