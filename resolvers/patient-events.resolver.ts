@@ -159,15 +159,17 @@ export class PatientEventResolver {
   }
 
   @FieldResolver(() => Patient, { nullable: true })
-  patient(@Root() e: EventView, @Ctx() ctx: RequestContext): PatientView | null {
+  async patient(@Root() e: EventView, @Ctx() ctx: RequestContext): Promise<PatientView | null> {
     const id = e.stored.unifiedId;
     if (!id) return null;
-    const records = e.stored.records.map((r) => ({ sourceId: r.sourceId, sourcePatientId: r.sourcePatientId, matchMethod: 'event', matchScore: null, resource: null }));
+    // Every record linked now (not only the event's source): lists under it cover every source.
+    const linked = await ctx.patients.linksById.load(id);
+    if (!linked) return null;
     const load = async () => {
       const found = await ctx.patients.byId.load(id);
-      return found.value ?? { id, records };
+      return found.value ?? linked;
     };
-    return lazyPatientView({ id, records }, load, ctx.services.sourceRef);
+    return lazyPatientView(linked, load, ctx.services.sourceRef);
   }
 
   @FieldResolver(() => PatientEventItem, { nullable: true })
