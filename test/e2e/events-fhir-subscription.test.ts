@@ -1,4 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+// Gateways restart and replicas fail over inside these tests: slow on a loaded machine.
+vi.setConfig({ testTimeout: 120_000 });
 import { EHR_INFO } from '../../sandbox/index.js';
 import type { Gateway } from '../../server/app.js';
 import { freePort, openSse, startEventRig, type EventRig } from '../helpers/event-gateways.js';

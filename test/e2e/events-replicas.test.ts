@@ -1,5 +1,8 @@
 import { createClient } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+// Gateways restart and replicas fail over inside these tests: slow on a loaded machine.
+vi.setConfig({ testTimeout: 120_000 });
 import WebSocket from 'ws';
 import { EHR_INFO } from '../../sandbox/index.js';
 import type { Gateway } from '../../server/app.js';
