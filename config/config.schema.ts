@@ -70,6 +70,16 @@ export const fhirSourceSchema = z
       .object({ mode: z.enum(['auto', 'search', 'export']).default('auto') })
       .strict()
       .default({ mode: 'auto' }),
+    /** The care-coordination event feed's polling of this source; unset keys follow `events`. */
+    events: z
+      .object({
+        /** Poll this source for events (default: when `events.enabled`). */
+        enabled: z.boolean().optional(),
+        /** Seconds between incremental searches of this source (default `events.pollSeconds`). */
+        pollSeconds: z.number().positive().optional(),
+      })
+      .strict()
+      .default({}),
     /** Retries, retry budget and circuit breaker; unset keys keep their defaults. */
     resilience: z
       .object({
@@ -320,6 +330,42 @@ export const configSchema = z
       })
       .strict()
       .default({ spoolFile: '.chartgraph/audit-spool.jsonl' }),
+    /** The care-coordination event feed (PRODUCT.md `patientEvents`). */
+    events: z
+      .object({
+        /** Poll the FHIR sources for events. Off by default; the demo config turns it on. Reading and subscribing work either way. */
+        enabled: z.boolean().default(false),
+        /** Seconds between incremental `_lastUpdated` searches of each source. */
+        pollSeconds: z.number().positive().default(30),
+        /** Each search reaches back this many seconds before the cursor, for writes that commit late at the source. */
+        overlapSeconds: z.number().min(0).default(10),
+        /** A replica holds a source's poller lease this long unless it renews it (failover time when a replica dies). */
+        leaseSeconds: z.number().positive().default(15),
+        /** How often a replica checks the events table even without a notification, in ms. */
+        deliveryCheckMs: z.number().int().min(50).default(2_000),
+        /** Events one subscriber may have waiting before it is dropped as too slow (it may resume with `after`). */
+        subscriberQueueSize: z.number().int().positive().default(1_000),
+        /** Open subscriptions per token subject and replica. */
+        maxSubscriptionsPerSubject: z.number().int().positive().default(10),
+        /** WebSocket ping interval, seconds; a WebSocket that misses a ping is closed (SSE keep-alives are graphql-sse's, every 12 s). */
+        keepAliveSeconds: z.number().positive().default(15),
+        /** This gateway's public base URL: where sources with FHIR Subscriptions (R4 Backport, rest-hook) send notifications. Unset: polling only. */
+        notificationBaseUrl: z.url().optional(),
+        /** Seconds between safety-net polls of a source whose FHIR Subscription is active. */
+        subscriptionPollSeconds: z.number().positive().default(60),
+      })
+      .strict()
+      .default({
+        enabled: false,
+        pollSeconds: 30,
+        overlapSeconds: 10,
+        leaseSeconds: 15,
+        deliveryCheckMs: 2_000,
+        subscriberQueueSize: 1_000,
+        maxSubscriptionsPerSubject: 10,
+        keepAliveSeconds: 15,
+        subscriptionPollSeconds: 60,
+      }),
     security: z
       .object({
         /**

@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'BAD_REQUEST'
   | 'GRAPHQL_VALIDATION_FAILED'
   | 'CACHE_UNAVAILABLE'
+  | 'SLOW_SUBSCRIBER'
   | 'INTERNAL_SERVER_ERROR';
 
 /** Base of chartgraph's errors: a GraphQLError with a typed code. Anything else is masked. */

@@ -8,6 +8,7 @@ import { clinicalPermissions } from './clinical.js';
 import { cohortPermissions } from './cohort.js';
 import { identityPermissions } from './identity.js';
 import { eligibilityPermissions } from './eligibility.js';
+import { eventPermissions } from './events.js';
 import { patientPermissions } from './patient.js';
 import { isAuthenticated } from './rules.js';
 import { sourcePermissions } from './sources.js';
@@ -40,7 +41,7 @@ function isFieldMap(value: unknown): value is RuleMap {
 }
 
 /** Every field rule of the schema, by type then field (or one rule for a whole type). */
-export const ruleTree = mergeRuleMaps(patientPermissions, clinicalPermissions, sourcePermissions, auditPermissions, cacheAdminPermissions, eligibilityPermissions, identityPermissions, cohortPermissions);
+export const ruleTree = mergeRuleMaps(patientPermissions, clinicalPermissions, sourcePermissions, auditPermissions, cacheAdminPermissions, eligibilityPermissions, identityPermissions, cohortPermissions, eventPermissions);
 
 /** The graphql-shield middleware: anything without a rule is denied. */
 export function buildPermissions() {

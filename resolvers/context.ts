@@ -6,6 +6,7 @@ import type { AuditStore } from '../datasources/cache/audit-store.js';
 import type { PatientIndex } from '../datasources/cache/patient-index.js';
 import type { PatientWalk } from '../datasources/cache/patient-walk.js';
 import type { SearchCache } from '../datasources/cache/search-cache.js';
+import type { EventFeed } from '../datasources/events/event-feed.js';
 import type { FhirClient } from '../datasources/fhir/fhir-client.js';
 import type { Patient } from '../datasources/fhir/fhir-types.js';
 import { RequestBudget } from '../datasources/fhir/request-budget.js';
@@ -38,6 +39,8 @@ export interface GatewayServices {
   payers?: ReadonlyMap<string, EligibilityService>;
   /** Cohorts over the population store. */
   cohorts?: CohortService;
+  /** The care-coordination event feed (stored events, live tail). */
+  events?: EventFeed;
 }
 
 /** Everything one GraphQL request sees. Built fresh per request by {@link createRequestContext}. */

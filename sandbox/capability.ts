@@ -1,6 +1,7 @@
 import type { CapabilityStatement } from '../datasources/fhir/fhir-types.js';
 import type { EhrProfile } from './profiles.js';
 import { PATIENT_OR_PARAMS, SEARCH_PARAMS } from './search-params.js';
+import { BACKPORT_SUBSCRIPTION_PROFILE, BACKPORT_TOPIC_CANONICAL_URL } from './rest-hook.js';
 
 /** Extension on a searchParam: whether comma OR-lists are accepted on it. */
 export const SEARCH_MULTIPLE_OR_URL = 'https://chartgraph.dev/fhir/StructureDefinition/search-multiple-or';
@@ -23,6 +24,8 @@ export function buildCapabilityStatement(opts: {
   types: string[];
   /** `Patient/$export` is offered. */
   bulkExport?: boolean;
+  /** R4 Subscriptions Backport topics offered (rest-hook). */
+  subscriptionTopics?: string[];
 }): CapabilityStatement {
   const { profile } = opts;
   const resource = opts.types
@@ -38,6 +41,15 @@ export function buildCapabilityStatement(opts: {
       })),
       ...(opts.bulkExport && type === 'Patient' && { operation: [{ name: 'export', definition: PATIENT_EXPORT_DEFINITION }] }),
     }));
+  if (opts.subscriptionTopics?.length) {
+    resource.push({
+      type: 'Subscription' as 'Patient',
+      interaction: [{ code: 'create' as 'read' }, { code: 'delete' as 'read' }],
+      searchParam: [],
+      extension: opts.subscriptionTopics.map((t) => ({ url: BACKPORT_TOPIC_CANONICAL_URL, valueCanonical: t })),
+      supportedProfile: [BACKPORT_SUBSCRIPTION_PROFILE],
+    } as unknown as (typeof resource)[number]);
+  }
   return {
     resourceType: 'CapabilityStatement',
     status: 'active',

@@ -14,6 +14,7 @@ import type { RecordedRequest } from './request-log.js';
 import { isServedType } from './search-params.js';
 import { SearchInputError } from './search-values.js';
 import { scopesAllow, SMART_ASSERTION_ALGS, type IssuedToken } from './smart-token-server.js';
+import { RestHookNotifier, SANDBOX_TOPIC } from './rest-hook.js';
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 const PAGE_PARAM = '_getpages';
@@ -57,6 +58,8 @@ export class SimulatedEhr extends FaultableServer {
   /** FHIR Bulk Data `Patient/$export`; its `settings` may be changed at run time (e.g. `enabled = false`). */
   readonly bulkExport: BulkExportServer;
   private readonly store: FhirStore;
+  /** Rest-hook subscriptions (R4 Backport), when the profile offers them. */
+  readonly restHooks = new RestHookNotifier();
   private readonly basePath: string;
   private readonly opts: SimulatedEhrOptions;
 
@@ -79,6 +82,16 @@ export class SimulatedEhr extends FaultableServer {
     return ehr;
   }
 
+  /**
+   * Writes a resource as FHIR create (no id) or update would, without HTTP: for tests and
+   * benchmarks that make events. Subscribers are notified as for an HTTP write.
+   */
+  write(resource: FhirResource): FhirResource {
+    const { stored } = this.store.put(resource);
+    if (this.profile.restHookSubscriptions) this.restHooks.notify(stored, this.baseUrl);
+    return stored;
+  }
+
   /** Forgets every recorded request. */
   resetRequests(): void {
     this.requests.reset();
@@ -90,7 +103,7 @@ export class SimulatedEhr extends FaultableServer {
     const method = req.method ?? 'GET';
     const rel = url.pathname.startsWith(this.basePath + '/') || url.pathname === this.basePath ? url.pathname.slice(this.basePath.length) || '/' : undefined;
     const segs = (rel ?? '').split('/').filter(Boolean);
-    const resourceType = segs[0] && isServedType(segs[0]) ? segs[0] : undefined;
+    const resourceType = segs[0] && (isServedType(segs[0]) || segs[0] === 'Subscription') ? segs[0] : undefined;
     const rec = this.requests.add({
       method,
       path: rel ?? url.pathname,
@@ -155,6 +168,7 @@ export class SimulatedEhr extends FaultableServer {
           tokenUrl: this.opts.tokenUrl,
           types: this.store.types(),
           bulkExport: this.bulkExport.settings.enabled,
+          ...(this.profile.restHookSubscriptions && { subscriptionTopics: [SANDBOX_TOPIC] }),
         });
         return sendJson(200, JSON.stringify(cs));
       }
@@ -186,7 +200,8 @@ export class SimulatedEhr extends FaultableServer {
       if (this.profile.requireAuth) {
         const grant = this.authorize(req);
         if (!grant) return sendOutcome(401, 'login', 'A valid bearer token is required', { 'www-authenticate': 'Bearer realm="fhir"' });
-        if (!scopesAllow(grant.scopes, resourceType, isSearch ? 'search' : 'read')) {
+        const want = req.method === 'POST' && segs.length === 1 ? 'create' : req.method === 'PUT' || req.method === 'DELETE' ? 'update' : isSearch ? 'search' : 'read';
+        if (!scopesAllow(grant.scopes, resourceType, want)) {
           return sendOutcome(403, 'forbidden', `The token's scopes do not allow this on ${resourceType}`);
         }
       }
@@ -199,6 +214,9 @@ export class SimulatedEhr extends FaultableServer {
         const body = [...new URLSearchParams(await readBody(req, 1024 * 1024))];
         rec.params = [...rec.params, ...body];
         return this.answerSearch(resourceType, rec.params, rec, sendJson);
+      }
+      if ((method === 'POST' && segs.length === 1) || (method === 'PUT' && segs.length === 2) || (method === 'DELETE' && segs.length === 2 && resourceType === 'Subscription')) {
+        return await this.answerWrite(req, method, resourceType, segs[1], rec, sendJson, sendOutcome);
       }
       if (method !== 'GET') return sendOutcome(405, 'not-supported', `${method} is not supported`);
       if (segs.length === 1) return this.answerSearch(resourceType, rec.params, rec, sendJson, req.url ?? '');
@@ -294,6 +312,52 @@ export class SimulatedEhr extends FaultableServer {
       if (e instanceof SearchInputError) return { ...outcome(e.status, e.issueCode, e.message), log: { resourceType: type, params, status: e.status } };
       throw e;
     }
+  }
+
+
+  /** FHIR create (POST [type]), update (PUT [type]/[id]) and, for Subscriptions, delete. */
+  private async answerWrite(
+    req: IncomingMessage,
+    method: string,
+    type: string,
+    id: string | undefined,
+    rec: RecordedRequest,
+    send: (status: number, body: string, headers?: Record<string, string | number>) => void,
+    outcome: (status: number, code: string, text: string) => void,
+  ): Promise<void> {
+    rec.interaction = method === 'POST' ? 'create' : 'update';
+    if (!this.profile.writes) return outcome(405, 'not-supported', 'This server is read-only');
+    if (id !== undefined && !ID_RE.test(id)) return outcome(400, 'invalid', 'Invalid resource id');
+    if (type === 'Subscription') {
+      if (!this.profile.restHookSubscriptions) return outcome(405, 'not-supported', 'Subscriptions are not supported by this server');
+      if (method === 'DELETE') return this.restHooks.unsubscribe(id!) ? send(204, '') : outcome(404, 'not-found', 'Unknown subscription');
+    } else if (method === 'DELETE') {
+      return outcome(405, 'not-supported', 'Delete is not supported');
+    }
+    const ct = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    if (ct !== 'application/fhir+json' && ct !== 'application/json') return outcome(415, 'not-supported', 'Send application/fhir+json');
+    let body: Record<string, any>;
+    try {
+      body = JSON.parse(await readBody(req, 1024 * 1024)) as Record<string, any>;
+    } catch (e) {
+      if (e instanceof BodyTooLargeError) throw e;
+      return outcome(400, 'structure', 'The body is not JSON');
+    }
+    if (typeof body !== 'object' || body === null || body.resourceType !== type) return outcome(400, 'invalid', `The body must be a ${type} resource`);
+    if (method === 'PUT' && body.id !== id) return outcome(400, 'invalid', 'The resource id must match the URL');
+    if (type === 'Subscription') {
+      const made = this.restHooks.subscribe(body);
+      if ('error' in made) return outcome(422, 'processing', made.error);
+      return send(201, JSON.stringify(made.resource), { location: `${this.baseUrl}/Subscription/${made.resource.id}/_history/1` });
+    }
+    const { id: _ignored, ...rest } = body;
+    const { stored, created } = this.store.put((method === 'POST' ? rest : body) as FhirResource);
+    if (this.profile.restHookSubscriptions) this.restHooks.notify(stored, this.baseUrl);
+    rec.id = stored.id;
+    send(created ? 201 : 200, JSON.stringify(stored), {
+      location: `${this.baseUrl}/${type}/${stored.id}/_history/${stored.meta?.versionId ?? '1'}`,
+      etag: `W/"${stored.meta?.versionId ?? '1'}"`,
+    });
   }
 
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { FhirResource } from '../datasources/fhir/fhir-types.js';
 import { findParam, isServedType, PATIENT_OR_PARAMS, SEARCH_PARAMS, type SearchParamDef, type TokenTarget } from './search-params.js';
 import {
@@ -41,6 +42,8 @@ interface CompiledParam {
   patientIds?: string[];
   /** Resource ids when this is `_id`. */
   ids?: string[];
+  /** A date search that only sets a lower bound (`gt`, `ge`, `sa`). */
+  lowerBound?: boolean;
 }
 
 interface SortKey {
@@ -56,9 +59,13 @@ const byId = (a: FhirResource, b: FhirResource): number => (a.id! < b.id! ? -1 :
  * a search for one patient's resources touches only that patient's resources.
  */
 export class FhirStore {
-  private readonly byType = new Map<string, FhirResource[]>();
-  private readonly byKey = new Map<string, FhirResource>();
-  private readonly byPatient = new Map<string, Map<string, FhirResource[]>>();
+  private byType = new Map<string, FhirResource[]>();
+  private byKey = new Map<string, FhirResource>();
+  private byPatient = new Map<string, Map<string, FhirResource[]>>();
+  /** Resources written by create/update since the store was made, per type (a `_lastUpdated` search looks only here when it can). */
+  private written = new Map<string, FhirResource[]>();
+  /** The latest `meta.lastUpdated` (ms) of the resources the store was made with, per type. */
+  private baselineLastUpdated = new Map<string, number>();
 
   constructor(resources: readonly FhirResource[]) {
     for (const r of resources) {
@@ -81,6 +88,61 @@ export class FhirStore {
     }
     for (const list of this.byType.values()) list.sort(byId);
     for (const idx of this.byPatient.values()) for (const list of idx.values()) list.sort(byId);
+    for (const [type, list] of this.byType) {
+      let max = -Infinity;
+      for (const r of list) {
+        const t = Date.parse(r.meta?.lastUpdated ?? '');
+        if (t > max) max = t;
+      }
+      // A resource without lastUpdated could match any bound: no shortcut for that type.
+      if (Number.isFinite(max) && list.every((r) => r.meta?.lastUpdated)) this.baselineLastUpdated.set(type, max);
+    }
+  }
+
+  /**
+   * A copy that can be written without changing this store (sandboxes in one process share
+   * an indexed store per fixture split). Lists are shared until a write replaces them.
+   */
+  fork(): FhirStore {
+    const copy = Object.create(FhirStore.prototype) as FhirStore;
+    copy.byType = new Map(this.byType);
+    copy.byKey = new Map(this.byKey);
+    copy.byPatient = new Map([...this.byPatient].map(([t, idx]) => [t, new Map(idx)]));
+    copy.written = new Map([...this.written].map(([t, l]) => [t, [...l]]));
+    copy.baselineLastUpdated = new Map(this.baselineLastUpdated);
+    return copy;
+  }
+
+  /**
+   * FHIR create (no id) or update (id given): stores the resource with `meta.versionId` one
+   * past the stored version and `meta.lastUpdated` now, and returns what was stored. Lists are
+   * replaced, never changed in place, so forks and answers being serialised are unaffected.
+   */
+  put(resource: FhirResource, now: Date = new Date()): { stored: FhirResource; created: boolean } {
+    const id = resource.id ?? randomUUID();
+    const key = `${resource.resourceType}/${id}`;
+    const previous = this.byKey.get(key);
+    const version = previous ? Number(previous.meta?.versionId ?? '1') + 1 : 1;
+    const stored = {
+      ...resource,
+      id,
+      meta: { ...resource.meta, versionId: String(Number.isFinite(version) ? version : 1), lastUpdated: now.toISOString() },
+    } as FhirResource;
+    const type = stored.resourceType;
+    this.byKey.set(key, stored);
+    const replaceIn = (list: readonly FhirResource[] | undefined): FhirResource[] =>
+      [...(list ?? []).filter((r) => r !== previous), stored].sort(byId);
+    this.byType.set(type, replaceIn(this.byType.get(type)));
+    this.written.set(type, [...(this.written.get(type) ?? []).filter((r) => r !== previous), stored]);
+    let idx = this.byPatient.get(type);
+    if (!idx) this.byPatient.set(type, (idx = new Map()));
+    for (const [p, list] of idx) if (previous && list.includes(previous)) idx.set(p, list.filter((r) => r !== previous));
+    const defs = (SEARCH_PARAMS[type] ?? []).filter((d) => d.patientRef);
+    const patients = new Set<string>();
+    for (const d of defs) for (const ref of d.refs!(stored)) if (ref.startsWith('Patient/')) patients.add(ref.slice(8));
+    if (type === 'Patient') patients.add(id);
+    for (const p of patients) idx.set(p, replaceIn(idx.get(p)));
+    return { stored, created: !previous };
   }
 
   /** Resource types present in the store. */
@@ -152,6 +214,14 @@ export class FhirStore {
   }
 
   private candidates(type: string, compiled: CompiledParam[]): FhirResource[] {
+    // `_lastUpdated=gt|ge<t>` later than every original resource can only match written ones:
+    // the event feed's polls then cost what was written, not the whole store.
+    const since = compiled.find((c) => c.name === '_lastUpdated' && c.lowerBound);
+    const baseline = this.baselineLastUpdated.get(type);
+    if (since && baseline !== undefined && !since.predicate({ resourceType: type, meta: { lastUpdated: new Date(baseline).toISOString() } } as FhirResource)) {
+      const written = this.written.get(type) ?? [];
+      return [...written].sort(byId);
+    }
     const idParam = compiled.find((c) => c.ids);
     if (idParam) {
       const out = [...new Set(idParam.ids)].map((id) => this.read(type, id)).filter((r): r is FhirResource => !!r);
@@ -223,7 +293,8 @@ function compileParam(type: string, name: string, modifier: string | undefined, 
     case 'date': {
       if (modifier) throw badModifier(name, modifier);
       const qs = values.map((v) => parseDateQuery(v, name));
-      return { name, def, predicate: (r) => def.dates!(r).some((t) => qs.some((q) => matchesDate(q, t))) };
+      const lowerBound = values.length === 1 && /^(gt|ge|sa)/.test(values[0]);
+      return { name, def, lowerBound, predicate: (r) => def.dates!(r).some((t) => qs.some((q) => matchesDate(q, t))) };
     }
     case 'string': {
       if (modifier && modifier !== 'exact' && modifier !== 'contains') throw badModifier(name, modifier);

@@ -141,7 +141,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         await SimulatedEhr.start({
           id,
           name: EHR_INFO[id].name,
-          store: storeFor(split.ehrs[id].resources),
+          // A fork: writes (create, update) stay in this sandbox.
+          store: storeFor(split.ehrs[id].resources).fork(),
           profile,
           host,
           port: port(i),

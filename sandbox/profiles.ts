@@ -19,6 +19,10 @@ export interface EhrProfile {
   misbehave?: Misbehaviour;
   /** FHIR `batch` Bundles of GET entries POSTed to the base (listed as `rest.interaction` `batch` in /metadata). */
   batch: boolean;
+  /** FHIR create (POST [type]) and update (PUT [type]/[id]) of resources (default on). */
+  writes?: boolean;
+  /** R4 Subscriptions Backport rest-hook subscriptions, advertised in /metadata (default off). */
+  restHookSubscriptions?: boolean;
 }
 
 /**
@@ -26,6 +30,6 @@ export interface EhrProfile {
  * strict (no OR lists) and takes FHIR `batch` Bundles instead, as many such servers do.
  */
 export const DEFAULT_PROFILES: Readonly<Record<EhrId, EhrProfile>> = {
-  mercy: { patientOrSearch: true, postSearch: true, maxCount: 100, defaultCount: 50, requireAuth: true, latencyMs: 0, batch: false },
-  stjude: { patientOrSearch: false, postSearch: false, maxCount: 50, defaultCount: 50, requireAuth: false, latencyMs: 0, batch: true },
+  mercy: { patientOrSearch: true, postSearch: true, maxCount: 100, defaultCount: 50, requireAuth: true, latencyMs: 0, batch: false, writes: true },
+  stjude: { patientOrSearch: false, postSearch: false, maxCount: 50, defaultCount: 50, requireAuth: false, latencyMs: 0, batch: true, writes: true },
 };

@@ -1,5 +1,5 @@
 /** What the simulator did with one request. */
-export type Interaction = 'capabilities' | 'smart-configuration' | 'search' | 'read' | 'token' | 'batch' | 'other';
+export type Interaction = 'capabilities' | 'smart-configuration' | 'search' | 'read' | 'create' | 'update' | 'token' | 'batch' | 'other';
 
 /** One request received by a simulated upstream. */
 export interface RecordedRequest {

@@ -234,12 +234,15 @@ function describeJoseError(e: unknown): string {
 }
 
 /** Whether SMART scopes grant an interaction on a resource type (v1 `.read` and v2 `.rs` forms). */
-export function scopesAllow(scopes: readonly string[], type: string, interaction: 'read' | 'search'): boolean {
+export function scopesAllow(scopes: readonly string[], type: string, interaction: 'read' | 'search' | 'create' | 'update'): boolean {
+  const writing = interaction === 'create' || interaction === 'update';
   return scopes.some((s) => {
     const m = /^(system|user|patient)\/(\*|[A-Za-z]+)\.(.+)$/.exec(s);
     if (!m || (m[2] !== '*' && m[2] !== type)) return false;
     const perm = m[3];
-    if (perm === 'read' || perm === '*') return true;
-    return perm.includes(interaction === 'read' ? 'r' : 's');
+    if (perm === '*') return true;
+    if (perm === 'read') return !writing;
+    if (perm === 'write') return writing;
+    return perm.includes({ read: 'r', search: 's', create: 'c', update: 'u' }[interaction]);
   });
 }

@@ -11,6 +11,8 @@ import { ChartgraphError, RateLimitedError, UnauthenticatedError } from '../erro
 import { newAuditRecord } from '../datasources/cache/audit-store.js';
 import { ROLES } from '../permissions/roles.js';
 import { createAuthenticator, mintDevToken } from './auth.js';
+import { startEventFeed, type RunningEventFeed } from './event-feed.js';
+import { registerEventStreams } from './event-stream.js';
 import { createGraphiql, graphiqlEnabled } from './graphiql.js';
 import { createMetrics } from './metrics.js';
 import { EXPLAIN_HEADER, ExplainCollector, currentExplainCollector, explainPlugin, runWithExplainCollector, wantsExplain } from './plugins/explain.js';
@@ -51,6 +53,8 @@ export interface Gateway {
   url: string;
   fastify: FastifyInstance;
   services: RunningServices;
+  /** The care-coordination event feed: pollers, FHIR Subscriptions, the table follower. */
+  eventFeed: RunningEventFeed;
   /**
    * Stops taking requests, lets those in flight finish (for at most `graceMs`, default
    * 15 s, then their connections are cut), and writes every queued audit event (to the
@@ -124,8 +128,9 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
     },
   });
 
+  const schema = await buildGatewaySchema({ security });
   const apollo = new ApolloServer<RequestContext>({
-    schema: await buildGatewaySchema({ security }),
+    schema,
     introspection,
     // A JSON array of operations multiplies every per-request limit; off unless configured.
     allowBatchedHttpRequests: config.limits.batching,
@@ -277,6 +282,12 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
       errors: [{ message, extensions: { code: status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST', ...(status === 413 && { limit: 'bodyBytes', max: BODY_LIMIT_BYTES }) } }],
     });
   });
+
+  // Care-coordination events: the feed, its pollers, and subscriptions over SSE and WebSocket.
+  const events = await startEventFeed({ config, database: services.database, index: services.index, clients: services.clients, logger, registry: metrics.registry });
+  services.events = events.feed;
+  const closeEventStreams = registerEventStreams(fastify, { config, schema, services, events, authenticator, rateLimiter, audit: security ? services.auditWriter : undefined, logger });
+
   fastify.addHook('onResponse', async (request, reply) => {
     logger.info(
       { requestId: request.id, method: request.method, route: request.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
@@ -296,9 +307,13 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
     url,
     fastify,
     services,
+    eventFeed: events,
     async close({ graceMs = SHUTDOWN_GRACE_MS } = {}) {
       if (closed) return;
       closed = true;
+      // Ends every subscription first, so open event streams do not hold the server up.
+      await events.close();
+      await closeEventStreams();
       // A client that never reads its answer must not hold the shutdown past the grace.
       const cut = setTimeout(() => fastify.server.closeAllConnections(), graceMs);
       try {

@@ -7,10 +7,21 @@ import { buildPermissionMiddleware } from '../permissions/index.js';
 import { resolvers } from '../resolvers/index.js';
 import { buildAuditMiddleware } from './audit-middleware.js';
 
+// type-graphql insists on a PubSub once a schema has subscriptions, even when each one brings
+// its own `subscribe` (the event feed's is the database tail); none uses topics.
+const UNUSED_PUBSUB = {
+  publish() {
+    throw new Error('subscriptions here bring their own subscribe; there are no topics to publish to');
+  },
+  subscribe() {
+    throw new Error('subscriptions here bring their own subscribe; there are no topics');
+  },
+};
+
 /** The schema as the code declares it, without permissions (for emitting and for walking). */
 export async function buildBareSchema(): Promise<GraphQLSchema> {
   // Validation of inputs is done by GraphQL types and in resolvers; class-validator is not used.
-  return buildSchema({ resolvers: [...resolvers], validate: false });
+  return buildSchema({ resolvers: [...resolvers], validate: false, pubSub: UNUSED_PUBSUB });
 }
 
 /**

@@ -19,6 +19,11 @@ export interface Database {
   kind: DatabaseKind;
   /** Disconnects Prisma and closes PGlite or the pool. */
   close(): Promise<void>;
+  /**
+   * LISTEN on a channel (PostgreSQL notifications; PGlite delivers them in-process). Returns a
+   * function that stops listening. Used by the event feed to hear other replicas.
+   */
+  listen?: (channel: string, onPayload: (payload: string) => void) => Promise<() => Promise<void>>;
 }
 
 /** Options of `openDatabase`. */
@@ -72,6 +77,10 @@ export async function openDatabase(url: string, opts: OpenDatabaseOptions = {}):
       return {
         prisma,
         kind: 'pglite',
+        listen: async (channel, onPayload) => {
+          const stop = await db.listen(channel, onPayload);
+          return async () => stop();
+        },
         async close() {
           await prisma.$disconnect();
           await db.close();

@@ -2,6 +2,8 @@
 // dist/graphiql/. The server hands it its settings in a JSON script element, because the
 // page's CSP allows no inline script.
 import { GraphiQL } from 'graphiql';
+import { getOperationAST, parse } from 'graphql';
+import { createClient as createSseClient } from 'graphql-sse';
 import 'graphiql/style.css';
 import { useMemo, useState } from 'react';
 import { createRoot } from 'react-dom/client';
@@ -28,6 +30,7 @@ function createFetcher(token) {
     const headers = { 'content-type': 'application/json', accept: 'application/json', ...(opts?.headers ?? {}) };
     const hasAuth = Object.keys(headers).some((h) => h.toLowerCase() === 'authorization');
     if (!hasAuth && token.trim()) headers.authorization = `Bearer ${token.trim()}`;
+    if (isSubscription(params)) return subscribeOverSse(params, headers);
     const res = await fetch(endpoint, { method: 'POST', headers, body: JSON.stringify(params), credentials: 'omit' });
     const text = await res.text();
     try {
@@ -35,6 +38,30 @@ function createFetcher(token) {
     } catch {
       return { errors: [{ message: `HTTP ${res.status}: ${text.slice(0, 200)}` }] };
     }
+  };
+}
+
+/** Whether the operation to run is a subscription (GraphiQL then shows each event as it comes). */
+function isSubscription(params) {
+  try {
+    return getOperationAST(parse(params.query), params.operationName ?? undefined)?.operation === 'subscription';
+  } catch {
+    return false;
+  }
+}
+
+/** Subscriptions go over GraphQL over SSE (distinct connections) at `<endpoint>/stream`, with the same headers. */
+function subscribeOverSse(params, headers) {
+  const client = createSseClient({ url: `${endpoint}/stream`, headers: { ...headers, accept: 'text/event-stream' }, credentials: 'omit', retryAttempts: 0 });
+  const events = client.iterate(params);
+  return {
+    [Symbol.asyncIterator]: () => events,
+    next: () => events.next(),
+    return: async () => {
+      const done = await events.return?.();
+      client.dispose();
+      return done ?? { done: true, value: undefined };
+    },
   };
 }
 

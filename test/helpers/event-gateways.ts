@@ -1,0 +1,177 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { parseConfig } from '../../config/load-config.js';
+import type { ChartgraphConfig } from '../../config/config.schema.js';
+import type { DatabaseKind } from '../../datasources/cache/database.js';
+import type { Role } from '../../permissions/roles.js';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox/index.js';
+import { startGateway, type Gateway } from '../../server/app.js';
+import { mintDevToken } from '../../server/auth.js';
+import { createTestDatabase, type TestDatabaseHandle } from './databases.js';
+
+/** One sandbox, one database, and any number of gateways (replicas) on them, started and stopped at will. */
+export interface EventRig {
+  sandbox: Sandbox;
+  db: TestDatabaseHandle;
+  config: ChartgraphConfig;
+  /** Starts one more gateway on the shared database (on `port`, default any free one). */
+  startGateway(port?: number): Promise<Gateway>;
+  token(role: Role, scopes?: string[]): Promise<string>;
+  /** POSTs a GraphQL query to `gateway`. */
+  query<T = any>(gateway: Gateway, query: string, variables?: Record<string, unknown>, role?: Role): Promise<{ status: number; data?: T; errors?: any[] }>;
+  close(): Promise<void>;
+}
+
+/** A free TCP port on 127.0.0.1 (for a gateway whose public URL must be known before it starts). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Options of {@link startEventRig}. */
+export interface EventRigOptions {
+  database?: DatabaseKind;
+  sandbox?: SandboxOptions;
+  /** `events` config keys over the fast test defaults. */
+  events?: Record<string, unknown>;
+  /** Top-level config keys (e.g. `limits`). */
+  config?: Record<string, unknown>;
+}
+
+/** A sandbox and a database for event feed tests; gateways poll every 200 ms. */
+export async function startEventRig(opts: EventRigOptions = {}): Promise<EventRig> {
+  const sandbox = await startSandbox({ maxPatients: 6, ...opts.sandbox });
+  const db = await createTestDatabase(opts.database ?? 'pglite');
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'cg-events-'));
+  const secretFile = path.join(tmp, 'dev-secret');
+  const config = parseConfig({
+    server: { port: 0, logLevel: 'silent' },
+    cache: { url: db.url, defaultTtlSeconds: 0, staleWhileRevalidateSeconds: 0, staleIfErrorSeconds: 0 },
+    auth: { mode: 'dev' },
+    events: { enabled: true, pollSeconds: 0.2, overlapSeconds: 2, leaseSeconds: 3, deliveryCheckMs: 500, ...opts.events },
+    ...opts.config,
+    sources: sandbox.sourcesConfig(),
+  });
+  const gateways: Gateway[] = [];
+  const tokens = new Map<string, string>();
+  const token = async (role: Role, scopes?: string[]) => {
+    const key = `${role} ${scopes?.join(' ') ?? ''}`;
+    if (!tokens.has(key)) tokens.set(key, await mintDevToken(config.auth, { role, scopes }, secretFile));
+    return tokens.get(key)!;
+  };
+  return {
+    sandbox,
+    db,
+    config,
+    async startGateway(port = 0) {
+      const g = await startGateway(config, { logger: pino({ level: 'silent' }), port, devSecretFile: secretFile, auditFlushIntervalMs: 50 });
+      gateways.push(g);
+      return g;
+    },
+    token,
+    async query(gateway, query, variables, role = 'clinician') {
+      const res = await fetch(`${gateway.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${await token(role)}` },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await res.json()) as { data?: any; errors?: any[] };
+      return { status: res.status, ...body };
+    },
+    async close() {
+      for (const g of gateways) await g.close().catch(() => undefined);
+      await sandbox.close();
+      await db.dispose();
+      await rm(tmp, { recursive: true, force: true });
+    },
+  };
+}
+
+/** One SSE subscription (graphql-sse, distinct connections mode) read with plain fetch. */
+export interface SseSubscription {
+  status: number;
+  /** Every `next` payload so far. */
+  results: Array<{ data?: any; errors?: any[] }>;
+  /** Resolves when at least `n` results arrived (rejects after `timeoutMs`). */
+  waitFor(n: number, timeoutMs?: number): Promise<Array<{ data?: any; errors?: any[] }>>;
+  /** True once the server sent `complete` or closed the stream. */
+  readonly ended: boolean;
+  close(): void;
+}
+
+/** Opens `POST /graphql/stream` with `Accept: text/event-stream` and parses the events as they come. */
+export async function openSse(url: string, token: string | null, query: string, variables?: Record<string, unknown>): Promise<SseSubscription> {
+  const abort = new AbortController();
+  const res = await fetch(`${url}/graphql/stream`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...(token && { authorization: `Bearer ${token}` }) },
+    body: JSON.stringify({ query, variables }),
+    signal: abort.signal,
+  });
+  const results: Array<{ data?: any; errors?: any[] }> = [];
+  let ended = false;
+  const waiters: Array<() => void> = [];
+  const notify = () => waiters.splice(0).forEach((w) => w());
+  if (res.ok && res.body) {
+    void (async () => {
+      const decoder = new TextDecoder();
+      let buffer = '';
+      try {
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+          buffer += decoder.decode(chunk, { stream: true });
+          let at: number;
+          while ((at = buffer.indexOf('\n\n')) >= 0) {
+            const block = buffer.slice(0, at);
+            buffer = buffer.slice(at + 2);
+            const event = /^event: (.*)$/m.exec(block)?.[1];
+            const data = block.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n');
+            if (event === 'next' && data) results.push(JSON.parse(data));
+            if (event === 'complete') ended = true;
+            notify();
+          }
+        }
+      } catch {
+        // aborted
+      }
+      ended = true;
+      notify();
+    })();
+  } else {
+    ended = true;
+  }
+  return {
+    status: res.status,
+    results,
+    get ended() {
+      return ended;
+    },
+    async waitFor(n, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (results.length < n) {
+        if (ended) throw new Error(`stream ended after ${results.length} of ${n} results`);
+        const left = deadline - Date.now();
+        if (left <= 0) throw new Error(`only ${results.length} of ${n} results within ${timeoutMs} ms`);
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, left);
+          waiters.push(() => {
+            clearTimeout(t);
+            resolve();
+          });
+        });
+      }
+      return results;
+    },
+    close() {
+      abort.abort();
+    },
+  };
+}
