@@ -19,6 +19,7 @@ import { mintDevToken } from '../server/auth.js';
 import { formatLimitsBench, runLimitsBench } from './limits.js';
 import { runCachedThroughput } from './cached-throughput.js';
 import { runDashboardScale } from './dashboard-scale.js';
+import { formatIdentityPopulation, runIdentityPopulation } from './identity-population.js';
 
 // `npm run bench`: the PRODUCT.md performance scenarios against the sandbox with a fixed
 // upstream latency, each beside its baseline in the same run, written to bench/RESULTS.md.
@@ -351,6 +352,21 @@ async function main() {
       met: tput.ratio >= 0.4 && tput.errors === 0,
     });
 
+    // Identity at population scale (issue 10): sync of N people over two EHRs, scored against the truth.
+    const identity: string[] = [];
+    for (const patients of QUICK ? [1000] : [1000, 10_000]) {
+      console.error(`identity population of ${patients} people...`);
+      const r = await runIdentityPopulation({ patients });
+      identity.push(formatIdentityPopulation(r), '');
+      const e = r.evaluation;
+      rows.push({
+        target: `sync of ${patients} people over two EHRs: split <= 1%, no false merge, precision >= 0.99, recall >= 0.98, under ${patients > 1000 ? '10 min' : '60 s'}`,
+        measured: `split ${(e.splitRate * 100).toFixed(2)}%, false merges ${e.falseMerges}, precision ${e.precision?.toFixed(4) ?? '-'}, recall ${e.recall?.toFixed(4) ?? '-'}, sync ${(r.totalSyncMs / 1000).toFixed(1)} s`,
+        baseline: `${e.people} people, ${e.sharedPeople} held by both EHRs`,
+        met: e.splitRate <= 0.01 && e.falseMerges === 0 && (e.precision ?? 0) >= 0.99 && (e.recall ?? 0) >= 0.98 && r.totalSyncMs < (patients > 1000 ? 600_000 : 60_000),
+      });
+    }
+
     const report = [
       '# Benchmark results',
       '',
@@ -374,6 +390,9 @@ async function main() {
       '',
       ...notes.map((n) => `- ${n}`),
       '',
+      '## Identity at population scale',
+      '',
+      ...identity,
       '## Dashboards at scale and cached throughput',
       '',
       ...scale,
