@@ -151,7 +151,8 @@ export class SimulatedEhr extends FaultableServer {
           return sendOutcome(decision.status!, decision.status! >= 500 ? 'exception' : 'processing', `Simulated HTTP ${decision.status}`);
         case 'corrupt': {
           rec.fault = 'corrupt';
-          const [status, type, body] = corruptBody(decision.corrupt!, this.baseUrl, resourceType ?? 'Observation');
+          const asked = (url.searchParams.get('patient') ?? url.searchParams.get('subject') ?? '').split(',')[0]!.replace(/^Patient\//, '');
+          const [status, type, body] = corruptBody(decision.corrupt!, this.baseUrl, resourceType ?? 'Observation', asked);
           finish(status);
           res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
           res.end(body);
@@ -483,14 +484,15 @@ function resourceJson(r: FhirResource): string {
 }
 
 /** The broken 200 answers of the `corrupt` fault. */
-function corruptBody(kind: NonNullable<FaultRule['corrupt']>, baseUrl: string, type: string): [number, string, string] {
+function corruptBody(kind: NonNullable<FaultRule['corrupt']>, baseUrl: string, type: string, patientId: string): [number, string, string] {
   if (kind === 'malformed-json') return [200, FHIR_JSON, '{"resourceType":"Bundle","type":"searchset","entry":[{"resource":'];
   if (kind === 'truncated') return [200, FHIR_JSON, JSON.stringify({ resourceType: 'Bundle', type: 'searchset', total: 1, entry: [] }).slice(0, 30)];
   if (kind === 'html') return [200, 'text/html; charset=utf-8', '<!doctype html><title>Maintenance</title><p>Back soon.</p>'];
   if (kind === 'operation-outcome') return [200, FHIR_JSON, JSON.stringify(operationOutcome('too-costly', 'Search too broad'))];
   const entries = Array.from({ length: kind.bundleEntries }, (_, i) => ({
     fullUrl: `${baseUrl}/${type}/big-${i}`,
-    resource: { resourceType: type, id: `big-${i}`, status: 'final', code: { text: 'Filler' } },
+    // Well-formed items of the patient asked: the fault is the size, nothing else.
+    resource: { resourceType: type, id: `big-${i}`, status: 'final', code: { text: 'Filler' }, ...(patientId && { subject: { reference: `Patient/${patientId}` } }) },
     search: { mode: 'match' },
   }));
   return [200, FHIR_JSON, JSON.stringify({ resourceType: 'Bundle', type: 'searchset', total: entries.length, entry: entries })];

@@ -311,9 +311,11 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
     async close({ graceMs = SHUTDOWN_GRACE_MS } = {}) {
       if (closed) return;
       closed = true;
-      // Ends every subscription first, so open event streams do not hold the server up.
-      await events.close();
-      await closeEventStreams();
+      // Ends every subscription first, so open event streams do not hold the server up; a
+      // failure there must not cut the requests still in flight.
+      for (const stop of [() => events.close(), closeEventStreams]) {
+        await stop().catch((err: unknown) => logger.error({ err: { type: (err as Error)?.name ?? 'Error' } }, 'event feed did not close cleanly'));
+      }
       // A client that never reads its answer must not hold the shutdown past the grace.
       const cut = setTimeout(() => fastify.server.closeAllConnections(), graceMs);
       try {

@@ -300,7 +300,8 @@ describe('documents refused in validation', () => {
 
 describe('requests refused before they run', () => {
   it('carry a code: subscriptions, a persisted query with a wrong hash, Fastify’s own 400, 413 and 415', async () => {
-    const sub = await send({ query: 'subscription { x }' });
+    // A real subscription field: the schema serves subscriptions, over SSE and WebSocket only.
+    const sub = await send({ query: 'subscription { patientEvents { id } }' });
     expect([sub.status, codes(sub)]).toEqual([400, ['GRAPHQL_VALIDATION_FAILED']]);
     expect(sub.json.errors[0].message).toBe('Subscriptions are not served over HTTP POST');
 

@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { demoExamples } from '../../sandbox/demo-examples.js';
@@ -9,6 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../config/load-config.js';
 import { GRAPHIQL_CSP, graphiqlEnabled } from '../../server/graphiql.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+
+/** The example operations GraphiQL preloads as tabs. */
+const OPERATION_FILES = readdirSync(new URL('../../operations/', import.meta.url)).filter((f) => f.endsWith('.graphql')).length;
 
 // GraphiQL in Debian's Chromium, with nothing reachable but the gateway: the page must load
 // from the gateway alone (no CDN), run a query with a pasted token and show the answer.
@@ -97,9 +101,9 @@ describe.skipIf(!haveChromium)('GraphiQL', () => {
     expect(page.headers.get('content-security-policy')).toBe(GRAPHIQL_CSP);
     const html = await page.text();
     expect(html).not.toMatch(/(src|href)="(?!\/)/);
-    // Five example operations as tabs, and no dev tokens unless the gateway was told to offer them.
+    // One tab per example operation (operations/*.graphql), and no dev tokens unless the gateway was told to offer them.
     const settings = JSON.parse(/<script type="application\/json" id="chartgraph-graphiql-settings">(.*?)<\/script>/s.exec(html)![1]!);
-    expect(settings.tabs).toHaveLength(5);
+    expect(settings.tabs).toHaveLength(OPERATION_FILES);
     expect(settings.devTokens).toEqual([]);
 
     // A GET with a query is GraphQL, not the page.
@@ -202,10 +206,11 @@ describe.skipIf(!haveChromium)('GraphiQL', () => {
       const run = await page.locator('.graphiql-execute-button').boundingBox();
       expect(run!.x + run!.width).toBeLessThanOrEqual(800);
       const tabs = page.locator('.graphiql-tab');
-      expect(await tabs.count()).toBe(5);
+      expect(await tabs.count()).toBe(OPERATION_FILES);
       const last = tabs.last();
+      const title = (await last.innerText()).trim();
       await last.locator('button').first().click();
-      await expect.poll(() => editorText('.graphiql-query-editor .CodeMirror')).toContain('query Sources');
+      await expect.poll(() => editorText('.graphiql-query-editor .CodeMirror')).toContain(title);
       const box = await last.boundingBox();
       expect(box!.x).toBeGreaterThanOrEqual(0);
       expect(box!.x + box!.width).toBeLessThanOrEqual(800);

@@ -63,10 +63,12 @@ describe.skipIf(!cliBuilt())('SIGTERM during a slow request (chartgraph serve)',
           expect(fast.body.errors).toBeUndefined();
 
           await sandbox.ehr('mercy').setFaults({ resourceTypes: ['Condition'], latencyMs: SLOW_MS });
+          const conditionCalls = () => sandbox.ehr('mercy').requests.entries.filter((r) => r.resourceType === 'Condition').length;
+          const before = conditionCalls();
           const slow = ask(url, token, CHART, { id }, 'shutdown-slow-0001');
-          // Signal once the upstream call is under way.
+          // Signal once the slow request's own upstream call is under way.
           const started = Date.now();
-          while (!sandbox.ehr('mercy').requests.entries.some((r) => r.resourceType === 'Condition' && r.time >= started - 50)) {
+          while (conditionCalls() === before) {
             await new Promise((r) => setTimeout(r, 50));
           }
           serve.child.kill('SIGTERM');
