@@ -83,6 +83,8 @@ describe.skipIf(!binDir)('a PostgreSQL outage during traffic', () => {
     })();
     await new Promise((r) => setTimeout(r, 300));
     pgc.stop();
+    // Requests answered before the stop may have had their audit events written already.
+    const atStop = during.length;
     await new Promise((r) => setTimeout(r, 2_500));
     stop = true;
     await traffic;
@@ -108,7 +110,7 @@ describe.skipIf(!binDir)('a PostgreSQL outage during traffic', () => {
     expect(ready.body.database).toBe('down');
 
     // Audit events of the outage are on disk, not lost.
-    await until('the spool to fill', async () => (await t.gateway.services.auditSpool.count()) >= during.length);
+    await until('the spool to fill', async () => (await t.gateway.services.auditSpool.count()) >= during.length - atStop);
     const unreachable = logs.filter((l) => l.msg.startsWith('cache database unreachable'));
     expect(unreachable).toHaveLength(1);
     expect(logs.filter((l) => l.level >= 50)).toEqual([]);
