@@ -138,22 +138,14 @@ export class PatientIndex {
 
   /** For each survivor, the ids merged into it (which resolve to it), oldest merge first. */
   async mergedInto(survivorIds: readonly string[]): Promise<Map<string, string[]>> {
-    const out = new Map<string, string[]>();
-    const ids = [...new Set(survivorIds)].filter(isUuid);
-    for (const id of ids) {
-      const cached = this.mergedCache?.get(id);
-      if (cached?.length) out.set(id, cached);
-    }
-    const asked = ids.filter((id) => !this.mergedCache?.has(id));
-    if (asked.length === 0) return out;
-    const rows = await this.prisma.unifiedPatient.findMany({
-      where: { mergedInto: { in: asked } },
-      orderBy: [{ mergedAt: 'asc' }, { id: 'asc' }],
-      select: { id: true, mergedInto: true },
+    return readThrough(this.mergedCache, survivorIds, async (asked) => {
+      const rows = await this.prisma.unifiedPatient.findMany({
+        where: { mergedInto: { in: asked } },
+        orderBy: [{ mergedAt: 'asc' }, { id: 'asc' }],
+        select: { id: true, mergedInto: true },
+      });
+      return groupBy(rows, (r) => r.mergedInto!, (r) => r.id);
     });
-    for (const r of rows) out.set(r.mergedInto!, [...(out.get(r.mergedInto!) ?? []), r.id]);
-    for (const id of asked) this.mergedCache?.set(id, out.get(id) ?? []);
-    return out;
   }
 
   /**
@@ -234,18 +226,10 @@ export class PatientIndex {
 
   /** Pending checks of these unified patients, by unified id. One query. */
   async pendingChecks(unifiedIds: readonly string[]): Promise<Map<string, PendingCheck[]>> {
-    const out = new Map<string, PendingCheck[]>();
-    const ids = [...new Set(unifiedIds)].filter(isUuid);
-    for (const id of ids) {
-      const cached = this.pendingCache?.get(id);
-      if (cached?.length) out.set(id, cached);
-    }
-    const asked = ids.filter((id) => !this.pendingCache?.has(id));
-    if (asked.length === 0) return out;
-    const rows = await this.prisma.pendingSourceCheck.findMany({ where: { unifiedId: { in: asked } }, orderBy: [{ sourceId: 'asc' }] });
-    for (const r of rows) out.set(r.unifiedId, [...(out.get(r.unifiedId) ?? []), r]);
-    for (const id of asked) this.pendingCache?.set(id, out.get(id) ?? []);
-    return out;
+    return readThrough(this.pendingCache, unifiedIds, async (asked) => {
+      const rows = await this.prisma.pendingSourceCheck.findMany({ where: { unifiedId: { in: asked } }, orderBy: [{ sourceId: 'asc' }] });
+      return groupBy(rows, (r) => r.unifiedId, (r) => r);
+    });
   }
 
   /** Clears pending checks: these sources of this patient were searched. */
@@ -592,6 +576,40 @@ function toMergeRow(row: {
     undoneAt: row.undoneAt,
     undoneBy: row.undoneBy,
   };
+}
+
+/**
+ * Per-id lists served from `cache` where it holds them (an empty list included: most
+ * patients have none), the rest asked of `fetch` in one call and remembered. Ids with an
+ * empty list are absent from the answer.
+ */
+async function readThrough<V>(cache: LRUCache<string, V[]> | undefined, ids: readonly string[], fetch: (asked: string[]) => Promise<Map<string, V[]>>): Promise<Map<string, V[]>> {
+  const out = new Map<string, V[]>();
+  const unique = [...new Set(ids)].filter(isUuid);
+  for (const id of unique) {
+    const cached = cache?.get(id);
+    if (cached?.length) out.set(id, cached);
+  }
+  const asked = unique.filter((id) => !cache?.has(id));
+  if (asked.length === 0) return out;
+  const fetched = await fetch(asked);
+  for (const id of asked) {
+    const list = fetched.get(id) ?? [];
+    cache?.set(id, list);
+    if (list.length) out.set(id, list);
+  }
+  return out;
+}
+
+function groupBy<R, V>(rows: readonly R[], key: (r: R) => string, value: (r: R) => V): Map<string, V[]> {
+  const out = new Map<string, V[]>();
+  for (const r of rows) {
+    const k = key(r);
+    const list = out.get(k);
+    if (list) list.push(value(r));
+    else out.set(k, [value(r)]);
+  }
+  return out;
 }
 
 async function readLinks(client: Client, records: readonly SourcePatientKey[]): Promise<Map<string, LinkRow>> {
