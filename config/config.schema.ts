@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /** SMART Backend Services signing algorithms that the FHIR spec allows clients to use. */
@@ -185,6 +186,13 @@ export const configSchema = z
         introspection: z.boolean().optional(),
         graphiql: z.boolean().optional(),
         logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        /**
+         * The proxies (addresses or CIDR ranges) whose `X-Forwarded-For` names the client, for
+         * the per-address rate limit and the audit. None by default: behind a load balancer
+         * every client would otherwise share its address, and a forged header from anyone
+         * else must not buy a fresh allowance.
+         */
+        trustProxy: z.array(z.string().refine(isProxyAddress, 'must be an IP address, a CIDR range (10.0.0.0/8) or loopback, linklocal, uniquelocal')).min(1).optional(),
       })
       .strict()
       .default({ port: 4000, host: '127.0.0.1', production: false, logLevel: 'info' }),
@@ -402,4 +410,13 @@ export function eligibilitySources(config: ChartgraphConfig): EligibilitySourceC
 /** FHIR sources of a config, in file order. */
 export function fhirSources(config: ChartgraphConfig): FhirSourceConfig[] {
   return config.sources.filter((s): s is FhirSourceConfig => s.kind === 'fhir');
+}
+
+/** What Fastify's `trustProxy` (proxy-addr) accepts: an address, a CIDR range or a named range. */
+function isProxyAddress(value: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(value)) return true;
+  const [address, prefix, ...rest] = value.split('/');
+  const family = isIP(address ?? '');
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
 }

@@ -122,6 +122,7 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
     // No Fastify logger: request URLs can carry query text with identifiers, so the
     // onResponse hook below logs its own patient-free line instead.
     bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: config.server.trustProxy ?? false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();

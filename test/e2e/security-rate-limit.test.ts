@@ -137,10 +137,51 @@ describe('a per-address limit before authentication', () => {
       else await res.arrayBuffer();
     }
     expect(statuses).toEqual([401, 401, 401, 401, 429, 429]);
-    // A valid token from the same address is refused too: the address is over its allowance.
+    // A valid token from the same address is refused too: the address is over its allowance,
+    // and a forwarded-for header does not change it when no proxy is trusted.
     expect((await t.query('{ sources { id } }')).status).toBe(429);
+    const forged = await fetch(`${t.gateway.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': '203.0.113.7', authorization: `Bearer ${await t.token('clinician')}` },
+      body: JSON.stringify({ query: '{ sources { id } }' }),
+    });
+    expect(forged.status).toBe(429);
     await t.gateway.services.auditWriter.flush();
     const audited = await t.gateway.services.database.prisma.auditEvent.findMany({ where: { requestId: { startsWith: 'ip-flood-' } } });
     expect(audited.map((a) => [a.action, a.outcome]).sort()).toEqual(Array.from({ length: 4 }, () => ['authenticate', 'denied']));
+  });
+});
+
+describe('a per-address limit behind a trusted proxy', () => {
+  let t: TestGateway;
+  beforeAll(async () => {
+    t = await startTestGateway({
+      sandbox: { maxPatients: 1 },
+      config: (sources) => ({
+        server: { port: 0, logLevel: 'silent', trustProxy: ['127.0.0.1', '::1'] },
+        cache: { url: 'pglite:memory:', defaultTtlSeconds: 0 },
+        auth: { mode: 'dev' },
+        limits: { rateLimit: { perIpPerMinute: 2 } },
+        sources,
+      }),
+    });
+  });
+  afterAll(async () => t?.close());
+
+  it('counts each client the proxy names, not the proxy', async () => {
+    await awayFromWindowEdge();
+    const token = await t.token('clinician');
+    const from = async (client: string) =>
+      (
+        await fetch(`${t.gateway.url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-forwarded-for': client, authorization: `Bearer ${token}` },
+          body: JSON.stringify({ query: '{ sources { id } }' }),
+        })
+      ).status;
+    const first = [await from('198.51.100.1'), await from('198.51.100.1'), await from('198.51.100.1')];
+    expect(first).toEqual([200, 200, 429]);
+    // Another client behind the same proxy has its own allowance.
+    expect(await from('198.51.100.2')).toBe(200);
   });
 });

@@ -84,4 +84,13 @@ describe('config problems', () => {
       { path: 'sources[0].baseUrl', message: 'Invalid URL (it names an environment variable that is not set)' },
     ]);
   });
+
+  it('names each trusted proxy that is not an address or range', () => {
+    const raw = { server: { trustProxy: ['10.0.0.0/8', '::1', 'loopback', 'lb.internal', '10.0.0.0/33'] }, sources: [fhir()] };
+    const message = 'must be an IP address, a CIDR range (10.0.0.0/8) or loopback, linklocal, uniquelocal';
+    expect(problemsOf(() => parseConfig(raw, 'x.yaml', { MERCY_KEY: 'k' }))).toEqual([
+      { path: 'server.trustProxy[3]', message },
+      { path: 'server.trustProxy[4]', message },
+    ]);
+  });
 });
