@@ -34,7 +34,7 @@ function checkDate(date: string | null | undefined, what: string): string | unde
 
 function payerById(ctx: RequestContext, payerId: string): EligibilitySourceConfig {
   const payer = eligibilitySources(ctx.services.config).find((s) => s.id === payerId);
-  if (!payer || !ctx.eligibility.forPayer(payerId)) throw new BadUserInputError(`No payer eligibility source "${payerId}" is configured`, { source: payerId });
+  if (!payer || !ctx.eligibility.forPayer(payerId)) throw new BadUserInputError('`payerId` names no configured payer eligibility source', { argument: 'payerId' });
   return payer;
 }
 

@@ -7,8 +7,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PATIENT_TYPES = new Set(['Patient', 'PatientConnection']);
 // Root fields that read patient data without returning a Patient: the ad-hoc eligibility
 // check sends a member's name and birth date to a payer and returns their benefits.
-// A cohort reads every record of the population store to select its members.
-const OTHER_PATIENT_READS = new Set(['eligibility', 'cohort']);
+// A cohort reads every record of the population store to select its members. The audit
+// trail and the merge log say who looked at which patient and which records were joined.
+const OTHER_PATIENT_READS = new Set(['eligibility', 'cohort', 'auditEvents', 'patientMerges']);
 
 interface AuditContext {
   audit?: RequestAuditTrail;

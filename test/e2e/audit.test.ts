@@ -116,6 +116,11 @@ describe('audit events', () => {
     expect(mine).toEqual(['audit-page-0004', 'audit-page-0002', 'audit-page-0000']);
     expect(new Set(seen).size).toBe(seen.length);
 
+    // Reading the trail is itself audited: it says who looked at whom.
+    const read = await ask(Q, { p: unifiedId, s: 'dev-clinician', after: null, from }, 'admin', { 'x-request-id': 'audit-read-0001' });
+    expect(read.body.errors).toBeUndefined();
+    expect((await eventOf('audit-read-0001')).map((e) => [e.subject, e.role, e.action, e.outcome, e.fieldGroups])).toEqual([['dev-admin', 'admin', 'read', 'success', ['auditEvents']]]);
+
     const denied = await t.query(`{ auditEvents(outcome: "denied") { totalCount nodes { outcome } } }`, {}, 'admin');
     expect(denied.data.auditEvents.totalCount).toBeGreaterThanOrEqual(2);
     expect(denied.data.auditEvents.nodes.every((n: any) => n.outcome === 'denied')).toBe(true);
@@ -131,6 +136,7 @@ describe('audit events', () => {
 
   it('are all in the database after a graceful shutdown, even those still queued', async () => {
     const N = 30;
+    await t.gateway.services.auditWriter.flush();
     const sent = await Promise.all(
       Array.from({ length: N }, (_, i) => ask(`query($id: ID!) { patient(id: $id) { gender } }`, { id: i % 2 ? unifiedId : otherId }, 'clinician', { 'x-request-id': `shutdown-${String(i).padStart(4, '0')}` })),
     );

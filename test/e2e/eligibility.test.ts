@@ -157,8 +157,11 @@ describe('Patient.eligibility', () => {
     const res = await t.query(`query($id: ID!) { patient(id: $id) { eligibility(payerId: "state-medicaid") { status } } }`, { id: m.patientId }, 'billing');
     expect(res.errors).toBeUndefined();
     expect(res.data.patient.eligibility).toBeNull();
-    const bad = await t.query(`query($id: ID!) { patient(id: $id) { eligibility(payerId: "nope") { status } } }`, { id: m.patientId }, 'billing');
-    expect(bad.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+    // What the caller sent is not echoed: a payer id field can carry anything.
+    const bad = await t.query(`query($id: ID!) { patient(id: $id) { eligibility(payerId: "SSN-123-45-6789") { status } } }`, { id: m.patientId }, 'billing');
+    expect(bad.errors?.map((e) => [e.message, e.extensions])).toEqual([
+      ['`payerId` names no configured payer eligibility source', { code: 'BAD_USER_INPUT', argument: 'payerId' }],
+    ]);
   });
 
   it('serves a 50-patient dashboard with one payer call per distinct member, under each payer’s concurrency cap, then from the cache', async () => {
