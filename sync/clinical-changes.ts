@@ -27,6 +27,8 @@ export interface ChangesInput {
   fetched: ReadonlySet<string>;
   batchSize: number;
   signal?: AbortSignal;
+  /** Types whose changes since `since` are already known (an `$export` with `_since` listed them): patient ids per type. */
+  listed?: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 /** Lists refreshed per type and the lists that failed. */
@@ -57,9 +59,9 @@ export async function refreshChangedLists(input: ChangesInput): Promise<ChangesR
       types.push({ resourceType: type, changes: 'filled', currentTo: read.currentTo, lists: read.lists });
       continue;
     }
-    let changed: Set<string>;
+    let changed: ReadonlySet<string>;
     try {
-      changed = await changedPatients(input, type, input.since);
+      changed = input.listed?.get(type) ?? (await changedPatients(input, type, input.since));
     } catch (err) {
       if (!(err instanceof ChangesNotListedError)) throw err;
       const read = await readEveryList(input, type);

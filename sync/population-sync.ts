@@ -5,6 +5,7 @@ import type { PatientIndex } from '../datasources/cache/patient-index.js';
 import type { PopulationStore } from '../datasources/population/population-store.js';
 import type { SearchCache } from '../datasources/cache/search-cache.js';
 import type { SourcePatientRow } from '../datasources/cache/source-patient-store.js';
+import { attributedPatientId } from '../datasources/fhir/attribution.js';
 import { fallbackCapabilities, readCapabilities } from '../datasources/fhir/capabilities.js';
 import type { FhirClient } from '../datasources/fhir/fhir-client.js';
 import { CLINICAL_TYPES, type Patient, type SourceCapabilities } from '../datasources/fhir/fhir-types.js';
@@ -16,6 +17,7 @@ import {
   kickOffPatientExport,
   offersPatientExport,
   waitForExport,
+  type ExportManifest,
   type PollOptions,
 } from '../datasources/sync/bulk-export-client.js';
 import { fetchPatientPage, firstPatientPageUrl } from '../datasources/sync/patient-pages.js';
@@ -168,6 +170,7 @@ export async function syncSource(source: FhirSourceConfig, deps: PopulationSyncD
     resourceErrors: 0,
     now,
     fetched: new Set(),
+    previousStartedAt: previous?.status === 'complete' ? previous.startedAt : null,
   };
   const rc = deps.resourceCache;
   if (rc?.clients.has(source.id)) {
@@ -220,6 +223,10 @@ interface Run {
   fill?: ListFillContext;
   /** Incremental runs: `type \0 patient id` of lists fetched from the source by the patient walk. */
   fetched: Set<string>;
+  /** Incremental exports: the patients each exported clinical type names (its changes since the bound). */
+  exportedChanges?: Map<string, Set<string>>;
+  /** When the previous run began (it was a complete fill when the population store says so). */
+  previousStartedAt: Date | null;
   changes?: TypeRefresh[];
 }
 
@@ -325,8 +332,16 @@ async function walkSearch(run: Run, cursor: Extract<SyncCursor, { kind: 'search'
 /** Bulk Data export: kick-off (or the status URL of the cursor), poll, then each Patient file. Returns the next run's `since`. */
 async function walkExport(run: Run, cursor: Extract<SyncCursor, { kind: 'export' }> | null): Promise<Date> {
   const { http, source, opts } = run;
+  const alsoTypes = await exportableChangeTypes(run);
   const kickOff = async () => {
-    const statusUrl = await kickOffPatientExport(http, { since: run.since, signal: opts.signal });
+    let statusUrl: string;
+    try {
+      statusUrl = await kickOffPatientExport(http, { since: run.since, alsoTypes, signal: opts.signal });
+    } catch (err) {
+      // A server that exports Patients only: the changes step searches for the rest.
+      if (alsoTypes.length === 0 || !(err instanceof UpstreamError) || ![400, 403, 422].includes(errorStatus(err) ?? 0)) throw err;
+      statusUrl = await kickOffPatientExport(http, { since: run.since, signal: opts.signal });
+    }
     await run.states.advance(source.id, { kind: 'export', statusUrl, filesDone: 0 }, 0);
     return statusUrl;
   };
@@ -365,8 +380,43 @@ async function walkExport(run: Run, cursor: Extract<SyncCursor, { kind: 'export'
     run.indexed += written;
     emit(run, 'file', `file ${i + 1}/${files.length}`);
   }
+  await readExportedChanges(run, manifest, alsoTypes);
   await deleteExportJob(http, statusUrl, opts.signal);
   return manifest.transactionTime ? new Date(manifest.transactionTime) : run.startedAt;
+}
+
+/**
+ * The clinical types an incremental export also asks for (`_type`), so that the export lists
+ * their changes and the changes step needs no search: only when the last complete fill was
+ * the previous run, whose lists reflect everything up to the export bound.
+ */
+async function exportableChangeTypes(run: Run): Promise<string[]> {
+  const population = run.deps.resourceCache?.population;
+  if (run.since === null || !run.fill || !population || !run.previousStartedAt) return [];
+  const filled = await population.sourceState(run.source.id);
+  return filled && filled.syncedAt.getTime() === run.previousStartedAt.getTime() ? [...cachedTypes(run)] : [];
+}
+
+/**
+ * Reads the clinical files of an incremental export: who each changed resource belongs to.
+ * Only types the job was asked for count as listed (a resumed job from before may have
+ * been asked for Patients only); a type without a file had no changes.
+ */
+async function readExportedChanges(run: Run, manifest: ExportManifest, alsoTypes: readonly string[]): Promise<void> {
+  const asked = new Set(manifest.requestedTypes ?? []);
+  const types = alsoTypes.filter((t) => asked.has(t));
+  if (types.length === 0) return;
+  const changes = new Map(types.map((t) => [t, new Set<string>()] as const));
+  for (const file of manifest.output) {
+    const ids = changes.get(file.type);
+    if (!ids) continue;
+    for await (const resource of exportFileResources(run.http, file, manifest, { signal: run.opts.signal, timeoutMs: run.opts.fileTimeoutMs ?? DEFAULT_FILE_TIMEOUT_MS })) {
+      if (resource.resourceType !== file.type) continue;
+      const owner = attributedPatientId(resource, run.http.base);
+      if (owner !== undefined) ids.add(owner);
+    }
+  }
+  run.exportedChanges = changes;
 }
 
 /** The types `--resources` keeps: the configured ones, else the clinical types the source's /metadata lists (all when it lists none). */
@@ -413,6 +463,7 @@ async function refreshUnchangedPatients(run: Run, fill: ListFillContext): Promis
     fetched: run.fetched,
     batchSize: run.opts.batchSize ?? 500,
     signal: run.opts.signal,
+    ...(run.exportedChanges && { listed: run.exportedChanges }),
   });
   run.resourceErrors += errors;
   run.changes = refreshed;

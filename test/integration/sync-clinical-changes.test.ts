@@ -174,6 +174,26 @@ withDatabases(testDatabaseKinds(), (ctx) => {
     expect((await service().freshness()).typesNotCurrent).toEqual([]);
   }, 180_000);
 
+  it('where the sync exports, one $export?_type=Patient,<types>&_since= lists the changes, even at a source that refuses searches without a patient', async () => {
+    const patient = patientsOf('mercy')[2]!;
+    const code = `exported-${ctx.kind}`;
+    sandbox.ehr('mercy').profile.searchNeedsPatient = true;
+    await create('mercy', condition(patient, code));
+    sandbox.ehr('mercy').resetRequests();
+    const exporting = sources().map((s) => fhirSourceSchema.parse({ ...s, sync: { mode: 'export' } }));
+    const since = (await ctx.db.prisma.syncState.findUniqueOrThrow({ where: { sourceId: 'mercy' } })).since!;
+
+    const [mercy] = await syncSources(exporting, deps(ctx.db), { poll: { minMs: 10, maxMs: 100 } });
+    expect(mercy).toMatchObject({ mode: 'export', status: 'complete', indexed: 0, resourceErrors: 0 });
+    expect(mercy!.changes!.map((t) => [t.resourceType, t.changes, t.lists])).toEqual(kept.mercy!.map((t) => [t, 'listed', t === 'Condition' ? 1 : 0]));
+    const kickOff = sandbox.ehr('mercy').requests.entries.filter((r) => r.path === '/Patient/$export');
+    expect(kickOff.map((r) => r.params)).toEqual([[['_type', ['Patient', ...kept.mercy!].join(',')], ['_since', since.toISOString()]]]);
+    // No change search at all: the only search is the one refetch.
+    expect(searchesOf('mercy').map((r) => [r.resourceType, r.params.filter(([k]) => k !== '_count'), r.status])).toEqual([['Condition', [['patient', patient]], 200]]);
+    expect(await withCode(code)).toEqual([await unified('mercy', patient)]);
+    expect((await service().freshness()).typesNotCurrent).toEqual([]);
+  }, 180_000);
+
   it('a MedicationRequest naming its drug by reference (contained or Medication/id) gives the same facts as by code, each Medication fetched once', async () => {
     let contained = 0;
     let referenced = 0;
