@@ -6,12 +6,17 @@ import { suppressSmallCells, type PublishedCell } from './suppression.js';
 /** How current a cohort's answer is. */
 export interface CohortFreshness {
   asOf: Date;
-  /** Start of the oldest last complete fill among the synced sources; null when none was ever filled. */
+  /** The oldest time the synced sources' facts are current to (their last complete fill, or a type behind it); null when none was ever filled. */
   oldestFetchedAt: Date | null;
   /** Configured FHIR sources never filled completely: their patients may be missing. */
   sourcesNotSynced: string[];
   /** Sources whose sync runs now. */
   sourcesSyncing: string[];
+  /**
+   * Types of synced sources that are behind their source's last sync: the source would not
+   * list their changes, so only lists older than the type's cache TTL were fetched again.
+   */
+  typesNotCurrent: { sourceId: string; resourceType: string; currentTo: Date }[];
 }
 
 /** Options of the cohort service. */
@@ -91,15 +96,18 @@ export class CohortService {
 
   /** How current cohorts are: per-source fill times and what is still missing. */
   async freshness(): Promise<CohortFreshness> {
-    const [states, syncing] = await Promise.all([this.population.sourceStates(), this.population.sourcesSyncing()]);
+    const [states, syncing, types] = await Promise.all([this.population.sourceStates(), this.population.sourcesSyncing(), this.population.typeStates()]);
     const configured = new Set(this.opts.sourceIds);
     const synced = states.filter((s) => configured.has(s.sourceId));
-    const times = synced.map((s) => s.syncedAt.getTime());
+    const syncedAt = new Map(synced.map((s) => [s.sourceId, s.syncedAt.getTime()]));
+    const behind = types.filter((t) => syncedAt.has(t.sourceId) && t.currentTo.getTime() < syncedAt.get(t.sourceId)!);
+    const times = [...syncedAt.values(), ...behind.map((t) => t.currentTo.getTime())];
     return {
       asOf: this.now(),
       oldestFetchedAt: times.length > 0 ? new Date(Math.min(...times)) : null,
       sourcesNotSynced: this.opts.sourceIds.filter((id) => !synced.some((s) => s.sourceId === id)),
       sourcesSyncing: syncing.filter((id) => configured.has(id)),
+      typesNotCurrent: behind.map((t) => ({ sourceId: t.sourceId, resourceType: t.resourceType, currentTo: t.currentTo })),
     };
   }
 }

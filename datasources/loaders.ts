@@ -23,6 +23,12 @@ export interface LoaderDeps {
   cachePolicy?: StalePolicy;
   /** Told after each batch of {@link Loaders.resources} consulted the search cache (explain, metrics). */
   onCacheLookup?: (lookup: CacheLookup) => void;
+  /**
+   * Fetch every asked patient from the source even when the cache holds a fresh copy, and
+   * store what comes back: the sync's refresh of lists it knows to be stale (the source
+   * listed a change in them). Failures stay failures (no stale copy stands in).
+   */
+  refresh?: boolean;
 }
 
 /** How long past its TTL a cached search may be served: while refreshing, and when the source fails. */
@@ -76,6 +82,11 @@ export interface Loaders {
   patientsByIdentifier(sourceId: string): DataLoader<string, Patient[]>;
   /** Patients by source id; `_id=a,b,c` where the source allows OR lists, else one read each. Null when unknown. */
   patientById(sourceId: string): DataLoader<string, Patient | null>;
+  /**
+   * Resources of another type by id (a Medication a MedicationRequest references), fetched
+   * and cached as Patient reads are: `_id` OR lists, else a batch of reads, else one read each.
+   */
+  resourceById(sourceId: string, resourceType: string): DataLoader<string, FhirResource | null>;
   /** Settles when the search-cache writes started by this request have finished (or failed). */
   whenIdle(): Promise<void>;
 }
@@ -149,7 +160,7 @@ export function createLoaders(deps: LoaderDeps): Loaders {
   ): Promise<(PatientResources | Error)[]> {
     let cached = new Map<string, CachedSearch>();
     const started = performance.now();
-    const useCache = cacheServes(resourceType);
+    const useCache = cacheServes(resourceType) && !deps.refresh;
     if (cache && useCache) {
       try {
         cached = await cache.getMany(sourceId, resourceType, shape, patientIds, { includeStale: true });
@@ -255,8 +266,19 @@ export function createLoaders(deps: LoaderDeps): Loaders {
       return memo(`patient\u0000${sourceId}`, () =>
         new DataLoader<string, Patient | null>(async (ids) => {
           // Cached as a one-resource "search" per patient, so repeat views of a patient need no upstream read.
-          const found = await throughCache(sourceId, 'Patient', PATIENT_READ_SHAPE, ids, (misses) => readPatients(client, misses, opts));
+          const found = await throughCache(sourceId, 'Patient', PATIENT_READ_SHAPE, ids, (misses) => readById(client, 'Patient', misses, opts));
           return found.map((r) => (r instanceof Error ? r : ((r.resources[0] as Patient | undefined) ?? null)));
+        }),
+      );
+    },
+
+    resourceById(sourceId, resourceType) {
+      const client = clientFor(sourceId);
+      return memo(`byId\u0000${sourceId}\u0000${resourceType}`, () =>
+        new DataLoader<string, FhirResource | null>(async (ids) => {
+          // Cached under the resource's own id in the place of a patient id, as Patient reads are.
+          const found = await throughCache(sourceId, resourceType, PATIENT_READ_SHAPE, ids, (misses) => readById(client, resourceType, misses, opts));
+          return found.map((r) => (r instanceof Error ? r : (r.resources[0] ?? null)));
         }),
       );
     },
@@ -269,14 +291,15 @@ export function createLoaders(deps: LoaderDeps): Loaders {
 
 const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
-/** Cache shape under which single Patient reads are kept. */
+/** Cache shape under which single reads (of Patients, of referenced Medications) are kept. */
 const PATIENT_READ_SHAPE = '#read';
 
 /**
- * Patients by source id: `_id=a,b,c` where the source allows OR lists, else one read each.
- * Each answer is the patient as a one-item list, or an empty list when the source has none.
+ * Resources by source id: `_id=a,b,c` where the source allows OR lists, else a batch of
+ * reads, else one read each. Each answer is the resource as a one-item list, or an empty
+ * list when the source has none.
  */
-async function readPatients(client: FhirClient, ids: string[], opts: { signal?: AbortSignal; budget?: RequestBudget }): Promise<(FhirResource[] | Error)[]> {
+async function readById(client: FhirClient, resourceType: string, ids: string[], opts: { signal?: AbortSignal; budget?: RequestBudget }): Promise<(FhirResource[] | Error)[]> {
   let capabilities;
   try {
     opts.budget?.check(client.sourceId);
@@ -285,10 +308,10 @@ async function readPatients(client: FhirClient, ids: string[], opts: { signal?: 
     return ids.map(() => toError(err));
   }
   if (capabilities.patientOrSearch && ids.length > 1) {
-    const chunks = await searchOrList(client, 'Patient', '_id', ids.map(escapeSearchValue), [], opts);
+    const chunks = await searchOrList(client, resourceType, '_id', ids.map(escapeSearchValue), [], opts);
     const answers: (FhirResource[] | Error)[] = new Array(ids.length);
     for (const { indexes, result } of chunks) {
-      const byId = result instanceof Error ? undefined : new Map(uniquePatients(result).map((p) => [p.id, p]));
+      const byId = result instanceof Error ? undefined : new Map(uniqueOfType(result, resourceType).map((p) => [p.id, p]));
       const problems = result instanceof Error ? [] : problemsOf(result);
       for (const i of indexes) {
         const p = byId?.get(ids[i]!);
@@ -302,16 +325,16 @@ async function readPatients(client: FhirClient, ids: string[], opts: { signal?: 
   if (capabilities.batch && ids.length > 1) {
     // Reads of ids that cannot be FHIR ids never leave the gateway (as with `read`).
     const valid = ids.filter((id) => FHIR_ID.test(id));
-    const answers = await batchInChunks(client, valid.map((id) => ({ kind: 'read', resourceType: 'Patient', id })), opts);
+    const answers = await batchInChunks(client, valid.map((id) => ({ kind: 'read', resourceType, id })), opts);
     const byId = new Map(valid.map((id, i) => [id, answers[i]!]));
     return ids.map((id) => {
       const r = byId.get(id);
-      return r === undefined ? [] : r instanceof Error ? r : uniquePatients(r).filter((p) => p.id === id);
+      return r === undefined ? [] : r instanceof Error ? r : uniqueOfType(r, resourceType).filter((p) => p.id === id);
     });
   }
   return Promise.all(
     ids.map((id) =>
-      client.read('Patient', id, opts).then(
+      client.read(resourceType, id, opts).then(
         (found) => (found ? [found] : []),
         (err: unknown) => toError(err),
       ),
@@ -331,10 +354,15 @@ function successes(ids: readonly string[], results: readonly (FhirResource[] | E
 
 /** Patient resources of a search answer, each once (an OR search may list one twice). */
 function uniquePatients(found: FhirResource[]): Patient[] {
+  return uniqueOfType(found, 'Patient') as Patient[];
+}
+
+/** Resources of one type in a search answer, each once. */
+function uniqueOfType(found: FhirResource[], resourceType: string): FhirResource[] {
   const seen = new Set<string>();
-  const out: Patient[] = [];
+  const out: FhirResource[] = [];
   for (const r of found) {
-    if (r.resourceType !== 'Patient') continue;
+    if (r.resourceType !== resourceType) continue;
     const key = r.id ?? JSON.stringify(r);
     if (seen.has(key)) continue;
     seen.add(key);

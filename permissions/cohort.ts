@@ -50,4 +50,5 @@ export const cohortPermissions = {
   CohortEdge: isAuthenticated,
   CohortCell: isAuthenticated,
   CohortFreshness: isAuthenticated,
+  CohortTypeNotCurrent: isAuthenticated,
 };

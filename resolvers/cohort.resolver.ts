@@ -115,6 +115,7 @@ export class CohortResolver {
       oldestFetchedAt: f.oldestFetchedAt?.toISOString() ?? null,
       sourcesNotSynced: f.sourcesNotSynced,
       sourcesSyncing: f.sourcesSyncing,
+      typesNotCurrent: f.typesNotCurrent.map((t) => ({ source: t.sourceId, resourceType: t.resourceType })),
     };
   }
 }

@@ -19,6 +19,8 @@ import { RestHookNotifier, SANDBOX_TOPIC } from './rest-hook.js';
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 const PAGE_PARAM = '_getpages';
 const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
+/** Types that hold one patient's data: the ones `searchNeedsPatient` guards. */
+const PATIENT_DATA_TYPES = new Set(['Observation', 'Condition', 'MedicationRequest', 'AllergyIntolerance', 'Immunization', 'Procedure', 'Encounter', 'DiagnosticReport', 'Coverage']);
 
 /** Options for {@link SimulatedEhr.start}. */
 export interface SimulatedEhrOptions {
@@ -214,12 +216,16 @@ export class SimulatedEhr extends FaultableServer {
         if (ct !== 'application/x-www-form-urlencoded') return sendOutcome(415, 'not-supported', 'POST _search takes an application/x-www-form-urlencoded body');
         const body = [...new URLSearchParams(await readBody(req, 1024 * 1024))];
         rec.params = [...rec.params, ...body];
+        if (this.refusesWithoutPatient(resourceType, rec.params)) return sendOutcome(403, 'forbidden', `Searches of ${resourceType} must name a patient on this server`);
         return this.answerSearch(resourceType, rec.params, rec, sendJson);
       }
       if ((method === 'POST' && segs.length === 1) || (method === 'PUT' && segs.length === 2) || (method === 'DELETE' && segs.length === 2 && resourceType === 'Subscription')) {
         return await this.answerWrite(req, method, resourceType, segs[1], rec, sendJson, sendOutcome);
       }
       if (method !== 'GET') return sendOutcome(405, 'not-supported', `${method} is not supported`);
+      if (segs.length === 1 && this.refusesWithoutPatient(resourceType, rec.params)) {
+        return sendOutcome(403, 'forbidden', `Searches of ${resourceType} must name a patient on this server`);
+      }
       if (segs.length === 1) return this.answerSearch(resourceType, rec.params, rec, sendJson, req.url ?? '');
       if (segs.length === 2) {
         if (!ID_RE.test(segs[1])) return sendOutcome(400, 'invalid', 'Invalid resource id');
@@ -237,6 +243,12 @@ export class SimulatedEhr extends FaultableServer {
       if (e instanceof BodyTooLargeError) return sendOutcome(413, 'too-costly', e.message);
       if (!res.headersSent && !res.destroyed) sendOutcome(500, 'exception', 'Internal error in the simulator');
     }
+  }
+
+  /** With `searchNeedsPatient`: a search of a patient's data that names no patient (a next page carries its search). */
+  private refusesWithoutPatient(type: string, params: ReadonlyArray<readonly [string, string]>): boolean {
+    if (!this.profile.searchNeedsPatient || !PATIENT_DATA_TYPES.has(type)) return false;
+    return !params.some(([k]) => k === PAGE_PARAM || ['patient', 'subject', 'beneficiary', '_id'].includes(k.split(':')[0]!));
   }
 
   /**

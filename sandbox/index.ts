@@ -2,6 +2,7 @@ import type { FhirResource } from '../datasources/fhir/fhir-types.js';
 import { SimulatedEhr } from './fhir-server.js';
 import { FhirStore } from './fhir-store.js';
 import { MISBEHAVING } from './misbehaviour.js';
+import { withMedicationReferences } from './medication-references.js';
 import { DEFAULT_PROFILES, type EhrProfile } from './profiles.js';
 import { generateClientKey, SmartTokenServer, type ClientKey } from './smart-token-server.js';
 import { EHR_IDS, EHR_INFO, type EhrId, type SplitTruth } from './split.js';
@@ -17,6 +18,7 @@ export { SANDBOX_TRADING_PARTNERS } from './payer-members.js';
 export type { FaultRule } from './faults.js';
 export type { EhrProfile } from './profiles.js';
 export { MISBEHAVING, FOREIGN_PATIENT_ID, type Misbehaviour } from './misbehaviour.js';
+export { medicationForm, medicationIdFor, type MedicationForm } from './medication-references.js';
 export type { RecordedRequest, RequestFilter, RequestLog } from './request-log.js';
 export type { SplitTruth, TruthPatient, TruthEhrRecord, EhrId } from './split.js';
 export type { VariationKind } from './cross-hospital.js';
@@ -54,6 +56,8 @@ export interface SandboxOptions {
   payerLatencyMs?: number;
   /** This EHR gets the `MISBEHAVING` profile (see `misbehaviour.ts`); `profiles` may refine it. */
   misbehave?: EhrId;
+  /** These EHRs send two thirds of MedicationRequests by `medicationReference` and serve the Medications (see `medication-references.ts`). */
+  medicationReferences?: EhrId[];
 }
 
 /** The SMART token endpoint as the tests and the gateway config need it. */
@@ -142,7 +146,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
           id,
           name: EHR_INFO[id].name,
           // A fork: writes (create, update) stay in this sandbox.
-          store: storeFor(split.ehrs[id].resources).fork(),
+          store: storeFor(opts.medicationReferences?.includes(id) ? referenceVariant(split.ehrs[id].resources) : split.ehrs[id].resources).fork(),
           profile,
           host,
           port: port(i),
@@ -211,6 +215,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       await Promise.all([...ehrs.map((e) => e.close()), tokenServer.close(), payer.close()]);
     },
   };
+}
+
+const variants = new WeakMap<readonly FhirResource[], FhirResource[]>();
+function referenceVariant(resources: readonly FhirResource[]): FhirResource[] {
+  let v = variants.get(resources);
+  if (!v) variants.set(resources, (v = withMedicationReferences(resources)));
+  return v;
 }
 
 // Indexing costs more than a start; a store depends only on its split data, so share it.

@@ -23,6 +23,11 @@ export interface EhrProfile {
   writes?: boolean;
   /** R4 Subscriptions Backport rest-hook subscriptions, advertised in /metadata (default off). */
   restHookSubscriptions?: boolean;
+  /**
+   * Searches of clinical types must name a patient (`patient`, `subject`, `beneficiary` or
+   * `_id`): others answer 403 with an OperationOutcome, as many EHRs do (default off).
+   */
+  searchNeedsPatient?: boolean;
 }
 
 /**

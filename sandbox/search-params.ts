@@ -206,6 +206,8 @@ export const SEARCH_PARAMS: Readonly<Record<string, readonly SearchParamDef[]>> 
     reference('beneficiary', 'Coverage.beneficiary', (r) => ref(r.beneficiary), true),
     tok('type', 'Coverage.type', (r) => codings(r.type)),
   ],
+  // Drugs that MedicationRequests name by `medicationReference` (see `medication-references.ts`).
+  Medication: [lastUpdated, identifier, tok('code', 'Medication.code', (r) => codings(r.code))],
   Organization: [lastUpdated, identifier, str('name', 'Organization.name', (r) => (r.name ? [r.name] : []))],
   Practitioner: [
     lastUpdated,

@@ -65,7 +65,7 @@ export class CohortCriteria {
   @Field(() => [ObservationCriterion], { nullable: true, description: 'Observation tests: a patient passing any of them.' })
   observations?: ObservationCriterion[] | null;
 
-  @Field(() => [String], { nullable: true, description: 'Medication codes as tokens (MedicationRequest.medicationCodeableConcept): a patient with a request for any of them.' })
+  @Field(() => [String], { nullable: true, description: 'Medication codes as tokens (MedicationRequest.medicationCodeableConcept, or the code of the Medication its medicationReference names, contained or on the same source): a patient with a request for any of them.' })
   medications?: string[] | null;
 
   @Field(() => DateScalar, { nullable: true, description: 'A patient with an encounter starting on or after this date (analysts: from the first day of its year).' })
@@ -101,12 +101,24 @@ export class CohortCell {
   suppressed!: boolean;
 }
 
+@ObjectType({ simpleResolvers: true, description: 'A resource type of one source whose cohort facts lag behind that source’s last sync.' })
+export class CohortTypeNotCurrent {
+  @Field(() => ID, { description: 'The source.' })
+  source!: string;
+
+  @Field(() => String, { description: 'The FHIR resource type (`Condition`, `Observation`, ...).' })
+  resourceType!: string;
+}
+
 @ObjectType({ simpleResolvers: true, description: 'How current a cohort answer is: cohorts come from the local store that `chartgraph sync --resources` fills.' })
 export class CohortFreshness {
   @Field(() => DateTimeScalar, { description: 'When this answer was computed.' })
   asOf!: string;
 
-  @Field(() => DateTimeScalar, { nullable: true, description: 'Start of the oldest last complete sync among the synced sources: every fact was fetched at or after it. Null before any sync.' })
+  @Field(() => DateTimeScalar, {
+    nullable: true,
+    description: 'The oldest time the synced sources’ facts are current to: the start of the oldest last complete sync, or earlier where a type lags (see `typesNotCurrent`). Null before any sync.',
+  })
   oldestFetchedAt?: string | null;
 
   @Field(() => [ID], { description: 'Configured sources never synced with resources: their patients and facts may be missing.' })
@@ -114,6 +126,11 @@ export class CohortFreshness {
 
   @Field(() => [ID], { description: 'Sources being synced right now (the answer may change as they finish).' })
   sourcesSyncing!: string[];
+
+  @Field(() => [CohortTypeNotCurrent], {
+    description: 'Resource types of synced sources whose facts are behind the source’s last sync: the source would not list their changes without a patient, so only per-patient lists older than the type’s cache TTL were fetched again (`oldestFetchedAt` counts them).',
+  })
+  typesNotCurrent!: CohortTypeNotCurrent[];
 }
 
 @ObjectType({ simpleResolvers: true, description: 'One patient of a cohort with its cursor.' })

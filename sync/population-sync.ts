@@ -5,11 +5,11 @@ import type { PatientIndex } from '../datasources/cache/patient-index.js';
 import type { PopulationStore } from '../datasources/population/population-store.js';
 import type { SearchCache } from '../datasources/cache/search-cache.js';
 import type { SourcePatientRow } from '../datasources/cache/source-patient-store.js';
+import { attributedPatientId } from '../datasources/fhir/attribution.js';
 import { fallbackCapabilities, readCapabilities } from '../datasources/fhir/capabilities.js';
 import type { FhirClient } from '../datasources/fhir/fhir-client.js';
 import { CLINICAL_TYPES, type Patient, type SourceCapabilities } from '../datasources/fhir/fhir-types.js';
 import { errorStatus, tryParseJson } from '../datasources/fhir/upstream-http.js';
-import { createLoaders } from '../datasources/loaders.js';
 import {
   deleteExportJob,
   exportFileResources,
@@ -17,6 +17,7 @@ import {
   kickOffPatientExport,
   offersPatientExport,
   waitForExport,
+  type ExportManifest,
   type PollOptions,
 } from '../datasources/sync/bulk-export-client.js';
 import { fetchPatientPage, firstPatientPageUrl } from '../datasources/sync/patient-pages.js';
@@ -25,8 +26,9 @@ import { UpstreamError } from '../errors/errors.js';
 import { matchSettings, type MatchSettings } from '../identity/match-decision.js';
 import { populationLinker, type PopulationLinker } from '../identity/population-linker.js';
 import { recordAudit } from '../datasources/cache/audit-log.js';
+import { refreshChangedLists, type TypeRefresh } from './clinical-changes.js';
 import { linkUnlinked } from './link-unlinked.js';
-import { recordPopulationFacts } from './population-facts.js';
+import { fillLists, type ListFillContext } from './list-fill.js';
 import type { SyncProgressEvent } from './progress.js';
 import { upsertSourcePatients } from './source-patient-rows.js';
 import { SyncStateStore, type SyncCursor } from './sync-state.js';
@@ -87,6 +89,11 @@ export interface SourceSyncResult {
   indexed: number;
   /** Patients whose resources could not be cached (with `resourceCache`). */
   resourceErrors: number;
+  /**
+   * Incremental runs with `resourceCache`: how each type's lists of unchanged patients were
+   * brought up to date (changes listed by the source, or not, and the fallback).
+   */
+  changes?: TypeRefresh[];
   /** Why it failed. */
   error?: UpstreamError;
 }
@@ -162,7 +169,13 @@ export async function syncSource(source: FhirSourceConfig, deps: PopulationSyncD
     indexed: cursor ? (previous?.indexed ?? 0) : 0,
     resourceErrors: 0,
     now,
+    fetched: new Set(),
+    previousStartedAt: previous?.status === 'complete' ? previous.startedAt : null,
   };
+  const rc = deps.resourceCache;
+  if (rc?.clients.has(source.id)) {
+    run.fill = { sourceId: source.id, base: http.base, clients: rc.clients, cache: rc.cache, population: rc.population, signal: opts.signal, medications: new Map() };
+  }
   if (cursor) await states.resume(source.id);
   else await states.start(source.id, run.since, run.startedAt);
   emit(run, 'start');
@@ -172,8 +185,11 @@ export async function syncSource(source: FhirSourceConfig, deps: PopulationSyncD
     emit(run, 'linking');
     await linkUnlinked(deps.prisma, linker, source.id);
     await settlePendingChecks(run, linker);
+    if (run.since !== null && run.fill) await refreshUnchangedPatients(run, run.fill);
     await states.complete(source.id, nextSince, now());
-    if (deps.resourceCache?.population && run.resourceErrors === 0) await deps.resourceCache.population.markSynced(source.id, run.startedAt, run.indexed);
+    if (rc?.population && run.resourceErrors === 0) {
+      await rc.population.markSynced(source.id, run.startedAt, run.indexed, (run.changes ?? []).map((t) => ({ resourceType: t.resourceType, currentTo: t.currentTo, changes: t.changes })));
+    }
     emit(run, 'done');
     return result(run, 'complete', cursor !== null);
   } catch (err) {
@@ -203,10 +219,28 @@ interface Run {
   total?: number;
   resourceErrors: number;
   now: () => Date;
+  /** With `resourceCache` for this source: where lists and facts go. */
+  fill?: ListFillContext;
+  /** Incremental runs: `type \0 patient id` of lists fetched from the source by the patient walk. */
+  fetched: Set<string>;
+  /** Incremental exports: the patients each exported clinical type names (its changes since the bound). */
+  exportedChanges?: Map<string, Set<string>>;
+  /** When the previous run began (it was a complete fill when the population store says so). */
+  previousStartedAt: Date | null;
+  changes?: TypeRefresh[];
 }
 
 function result(run: Run, status: SourceSyncResult['status'], resumed: boolean): SourceSyncResult {
-  return { sourceId: run.source.id, mode: run.mode, status, resumed, since: run.since, indexed: run.indexed, resourceErrors: run.resourceErrors };
+  return {
+    sourceId: run.source.id,
+    mode: run.mode,
+    status,
+    resumed,
+    since: run.since,
+    indexed: run.indexed,
+    resourceErrors: run.resourceErrors,
+    ...(run.changes && { changes: run.changes }),
+  };
 }
 
 function emit(run: Run, phase: SyncProgressEvent['phase'], detail?: string): void {
@@ -256,7 +290,7 @@ async function indexPatients(run: Run, patients: readonly Patient[]): Promise<So
   const rows = await upsertSourcePatients(run.deps.prisma, run.source.id, patients);
   if (rows.length === 0) return rows;
   await run.linker.link(run.source.id, rows);
-  if (run.deps.resourceCache) run.resourceErrors += await fillResourceCache(run, rows.map((r) => r.sourcePatientId));
+  if (run.fill) run.resourceErrors += await fillResourceCache(run, run.fill, rows.map((r) => r.sourcePatientId));
   return rows;
 }
 
@@ -298,8 +332,16 @@ async function walkSearch(run: Run, cursor: Extract<SyncCursor, { kind: 'search'
 /** Bulk Data export: kick-off (or the status URL of the cursor), poll, then each Patient file. Returns the next run's `since`. */
 async function walkExport(run: Run, cursor: Extract<SyncCursor, { kind: 'export' }> | null): Promise<Date> {
   const { http, source, opts } = run;
+  const alsoTypes = await exportableChangeTypes(run);
   const kickOff = async () => {
-    const statusUrl = await kickOffPatientExport(http, { since: run.since, signal: opts.signal });
+    let statusUrl: string;
+    try {
+      statusUrl = await kickOffPatientExport(http, { since: run.since, alsoTypes, signal: opts.signal });
+    } catch (err) {
+      // A server that exports Patients only: the changes step searches for the rest.
+      if (alsoTypes.length === 0 || !(err instanceof UpstreamError) || ![400, 403, 422].includes(errorStatus(err) ?? 0)) throw err;
+      statusUrl = await kickOffPatientExport(http, { since: run.since, signal: opts.signal });
+    }
     await run.states.advance(source.id, { kind: 'export', statusUrl, filesDone: 0 }, 0);
     return statusUrl;
   };
@@ -338,20 +380,91 @@ async function walkExport(run: Run, cursor: Extract<SyncCursor, { kind: 'export'
     run.indexed += written;
     emit(run, 'file', `file ${i + 1}/${files.length}`);
   }
+  await readExportedChanges(run, manifest, alsoTypes);
   await deleteExportJob(http, statusUrl, opts.signal);
   return manifest.transactionTime ? new Date(manifest.transactionTime) : run.startedAt;
 }
 
-/** Fills the search cache with every clinical type of these patients; returns the patients that failed (per type). */
-async function fillResourceCache(run: Run, patientIds: string[]): Promise<number> {
-  const rc = run.deps.resourceCache!;
-  if (!rc.clients.has(run.source.id)) return 0;
-  const listed = run.capabilities.resourceTypes;
-  const types = rc.types ?? CLINICAL_TYPES.filter((t) => listed.length === 0 || listed.includes(t));
-  const loaders = createLoaders({ clients: rc.clients, cache: rc.cache, signal: run.opts.signal });
-  const answers = await Promise.all(types.map((t) => loaders.resources(run.source.id, t).loadMany(patientIds)));
-  await loaders.whenIdle();
-  if (rc.population) await recordPopulationFacts(rc.population, run.source.id, types, patientIds, answers);
-  return answers.flat().filter((a) => a instanceof Error).length;
+/**
+ * The clinical types an incremental export also asks for (`_type`), so that the export lists
+ * their changes and the changes step needs no search: only when the last complete fill was
+ * the previous run, whose lists reflect everything up to the export bound.
+ */
+async function exportableChangeTypes(run: Run): Promise<string[]> {
+  const population = run.deps.resourceCache?.population;
+  if (run.since === null || !run.fill || !population || !run.previousStartedAt) return [];
+  const filled = await population.sourceState(run.source.id);
+  return filled && filled.syncedAt.getTime() === run.previousStartedAt.getTime() ? [...cachedTypes(run)] : [];
 }
 
+/**
+ * Reads the clinical files of an incremental export: who each changed resource belongs to.
+ * Only types the job was asked for count as listed (a resumed job from before may have
+ * been asked for Patients only); a type without a file had no changes.
+ */
+async function readExportedChanges(run: Run, manifest: ExportManifest, alsoTypes: readonly string[]): Promise<void> {
+  const asked = new Set(manifest.requestedTypes ?? []);
+  const types = alsoTypes.filter((t) => asked.has(t));
+  if (types.length === 0) return;
+  const changes = new Map(types.map((t) => [t, new Set<string>()] as const));
+  for (const file of manifest.output) {
+    const ids = changes.get(file.type);
+    if (!ids) continue;
+    for await (const resource of exportFileResources(run.http, file, manifest, { signal: run.opts.signal, timeoutMs: run.opts.fileTimeoutMs ?? DEFAULT_FILE_TIMEOUT_MS })) {
+      if (resource.resourceType !== file.type) continue;
+      const owner = attributedPatientId(resource, run.http.base);
+      if (owner !== undefined) ids.add(owner);
+    }
+  }
+  run.exportedChanges = changes;
+}
+
+/** The types `--resources` keeps: the configured ones, else the clinical types the source's /metadata lists (all when it lists none). */
+function cachedTypes(run: Run): readonly string[] {
+  const listed = run.capabilities.resourceTypes;
+  return run.deps.resourceCache?.types ?? CLINICAL_TYPES.filter((t) => listed.length === 0 || listed.includes(t));
+}
+
+/** Fills the search cache with every kept type of these patients; returns the lists that failed. */
+async function fillResourceCache(run: Run, fill: ListFillContext, patientIds: string[]): Promise<number> {
+  const types = cachedTypes(run);
+  const { answers, errors } = await fillLists(fill, types, patientIds);
+  if (run.since !== null) {
+    // What the walk fetched now needs no second fetch in the changes step; a fresh cached copy may be stale.
+    types.forEach((t, ti) =>
+      patientIds.forEach((id, i) => {
+        const a = answers[ti]?.[i];
+        if (a && !(a instanceof Error) && a.fetchedAt >= run.startedAt) run.fetched.add(`${t}\u0000${id}`);
+      }),
+    );
+  }
+  return errors;
+}
+
+/**
+ * Incremental runs: the patient walk saw only patients whose Patient resource changed; the
+ * lists of the others that changed since the last complete fill are refreshed here (see
+ * `clinical-changes.ts`). Without an earlier complete fill (`sync` ran without
+ * `--resources` before), every known patient's lists are read.
+ */
+async function refreshUnchangedPatients(run: Run, fill: ListFillContext): Promise<void> {
+  const population = run.deps.resourceCache?.population;
+  const since = population ? ((await population.sourceState(run.source.id))?.syncedAt ?? null) : run.since;
+  const types = cachedTypes(run);
+  emit(run, 'changes');
+  const { types: refreshed, errors } = await refreshChangedLists({
+    prisma: run.deps.prisma,
+    http: run.http,
+    fill,
+    types,
+    since,
+    pageSize: Math.min(run.source.pageSize, run.capabilities.maxCount),
+    startedAt: run.startedAt,
+    fetched: run.fetched,
+    batchSize: run.opts.batchSize ?? 500,
+    signal: run.opts.signal,
+    ...(run.exportedChanges && { listed: run.exportedChanges }),
+  });
+  run.resourceErrors += errors;
+  run.changes = refreshed;
+}

@@ -2,8 +2,8 @@
 export interface SyncProgressEvent {
   sourceId: string;
   mode: 'search' | 'export';
-  /** `waiting`: the export job is not ready yet; `linking`: the unlinked-record sweep. */
-  phase: 'start' | 'page' | 'waiting' | 'file' | 'linking' | 'done' | 'failed' | 'interrupted';
+  /** `waiting`: the export job is not ready yet; `linking`: the unlinked-record sweep; `changes`: refreshing lists that changed (detail: the type). */
+  phase: 'start' | 'page' | 'waiting' | 'file' | 'linking' | 'changes' | 'done' | 'failed' | 'interrupted';
   /** Patients written by this run so far. */
   indexed: number;
   /** Expected patients, when the source said (`Bundle.total`, manifest counts). */

@@ -5,6 +5,7 @@ import { PatientIndex } from '../datasources/cache/patient-index.js';
 import { PrismaSearchCache } from '../datasources/cache/prisma-search-cache.js';
 import { PopulationStore } from '../datasources/population/population-store.js';
 import { FhirClient } from '../datasources/fhir/fhir-client.js';
+import type { TypeRefresh } from './clinical-changes.js';
 import { syncSources, type SourceSyncResult } from './population-sync.js';
 import { createProgressBar } from './progress.js';
 
@@ -81,7 +82,32 @@ export function summaryLine(r: SourceSyncResult): string {
     r.since ? `changed since ${r.since.toISOString()}` : 'full',
     ...(r.resumed ? ['resumed'] : []),
     ...(r.resourceErrors ? [`${r.resourceErrors} resource fetches failed`] : []),
+    ...changesParts(r),
     ...(r.error ? [`${r.error.code}${r.error.extensions.status ? ` HTTP ${String(r.error.extensions.status)}` : ''}${r.error.reason ? ` (${r.error.reason})` : ''}`] : []),
   ];
   return parts.join('  ');
+}
+
+/**
+ * What the changes step of an incremental `--resources` run did: lists refreshed because
+ * the source listed changes in them, and the types whose changes it would not list (their
+ * facts lag by up to the type's cache TTL: only lists older than it were fetched again).
+ */
+function changesParts(r: SourceSyncResult): string[] {
+  if (!r.changes) return [];
+  const listed = r.changes.filter((t) => t.changes === 'listed');
+  const notListed = r.changes.filter((t) => t.changes === 'not-listed');
+  const filled = r.changes.filter((t) => t.changes === 'filled');
+  const parts: string[] = [];
+  if (listed.length) parts.push(`${listed.reduce((n, t) => n + t.lists, 0)} changed lists refreshed`);
+  for (const status of [...new Set(notListed.map((t) => t.status ?? 0))]) {
+    const group = notListed.filter((t) => (t.status ?? 0) === status);
+    parts.push(`changes not listed (HTTP ${status}) for ${group.map((t) => t.resourceType).join(', ')}: every list older than its cache TTL refetched, current to ${isoMin(group)}`);
+  }
+  if (filled.length) parts.push(`no earlier fill: every known patient's lists read`);
+  return parts;
+}
+
+function isoMin(types: readonly TypeRefresh[]): string {
+  return new Date(Math.min(...types.map((t) => t.currentTo.getTime()))).toISOString();
 }

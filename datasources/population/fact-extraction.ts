@@ -1,5 +1,6 @@
-import type { CodeableConcept, Coding, Coverage, Encounter, MedicationRequest, Observation, Quantity, Condition, Resource } from '@medplum/fhirtypes';
+import type { CodeableConcept, Coding, Coverage, Encounter, Medication, MedicationRequest, Observation, Quantity, Condition, Resource } from '@medplum/fhirtypes';
 import { normalizeFactQuantity } from './fact-values.js';
+import { containedMedication } from './medication-references.js';
 
 /** One row of `clinical_fact` before it is written (no fetch time yet). */
 export interface FactRow {
@@ -19,6 +20,14 @@ export const PAYER_LABEL_SYSTEM = 'urn:chartgraph:payer';
 /** Resource types whose facts cohorts read. */
 export const FACT_TYPES = ['Condition', 'Observation', 'MedicationRequest', 'Encounter', 'Coverage'] as const;
 
+/** What extraction needs besides the resource. */
+export interface ExtractionContext {
+  /** Medications that requests of this source reference (`Medication/<id>`), by id, as fetched by the sync. */
+  medications?: ReadonlyMap<string, Medication>;
+  /** Reads a request's referenced Medication id (see `referencedMedicationId`). */
+  medicationId?: (request: MedicationRequest) => string | undefined;
+}
+
 // A fact a source has withdrawn must not put anyone into a cohort.
 const WITHDRAWN = new Set(['entered-in-error', 'refuted']);
 
@@ -28,7 +37,7 @@ const WITHDRAWN = new Set(['entered-in-error', 'refuted']);
  * numeric value normalised), its class (Encounter), or its payer (Coverage). Resources of
  * other types, without an id, or entered in error give none.
  */
-export function extractFacts(resource: Resource): FactRow[] {
+export function extractFacts(resource: Resource, context: ExtractionContext = {}): FactRow[] {
   if (!resource.id) return [];
   switch (resource.resourceType) {
     case 'Condition':
@@ -36,7 +45,7 @@ export function extractFacts(resource: Resource): FactRow[] {
     case 'Observation':
       return observationFacts(resource);
     case 'MedicationRequest':
-      return medicationFacts(resource);
+      return medicationFacts(resource, context);
     case 'Encounter':
       return encounterFacts(resource);
     case 'Coverage':
@@ -63,9 +72,15 @@ function observationFacts(o: Observation): FactRow[] {
   return dedupe(rows);
 }
 
-function medicationFacts(m: MedicationRequest): FactRow[] {
+/**
+ * A request's drug codes: its `medicationCodeableConcept`, or the code of the Medication its
+ * `medicationReference` names (contained, or fetched by the sync from the same source).
+ */
+function medicationFacts(m: MedicationRequest, context: ExtractionContext): FactRow[] {
   if (!m.status || WITHDRAWN.has(m.status)) return [];
-  return codingRows('MedicationRequest', m.id!, m.medicationCodeableConcept, { date: fhirDate(m.authoredOn), status: m.status });
+  const referencedId = m.medicationCodeableConcept ? undefined : context.medicationId?.(m);
+  const concept = m.medicationCodeableConcept ?? containedMedication(m)?.code ?? (referencedId !== undefined ? context.medications?.get(referencedId)?.code : undefined);
+  return codingRows('MedicationRequest', m.id!, concept, { date: fhirDate(m.authoredOn), status: m.status });
 }
 
 function encounterFacts(e: Encounter): FactRow[] {

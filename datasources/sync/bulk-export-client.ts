@@ -19,6 +19,8 @@ export interface ExportManifest {
   transactionTime?: string;
   requiresAccessToken: boolean;
   output: ExportOutput[];
+  /** The `_type` list of the kick-off, from the manifest's `request` URL; undefined when it does not say. */
+  requestedTypes?: string[];
 }
 
 /** How often to poll an export's status URL. */
@@ -53,12 +55,12 @@ export function offersPatientExport(statement: unknown): boolean {
 }
 
 /**
- * Kicks off `GET [base]/Patient/$export?_type=Patient[&_since=...]` and returns the status
- * URL from `Content-Location`.
+ * Kicks off `GET [base]/Patient/$export?_type=Patient[,<alsoTypes>][&_since=...]` and returns
+ * the status URL from `Content-Location`.
  * @throws UpstreamError when the server does not answer 202 with a status URL.
  */
-export async function kickOffPatientExport(http: SourceHttp, opts: { since?: Date | null; signal?: AbortSignal } = {}): Promise<string> {
-  const params: Array<[string, string]> = [['_type', 'Patient']];
+export async function kickOffPatientExport(http: SourceHttp, opts: { since?: Date | null; alsoTypes?: readonly string[]; signal?: AbortSignal } = {}): Promise<string> {
+  const params: Array<[string, string]> = [['_type', ['Patient', ...(opts.alsoTypes ?? [])].join(',')]];
   if (opts.since) params.push(['_since', opts.since.toISOString()]);
   const url = new URL(`${http.base}/Patient/$export?${buildSearchQuery(params)}`);
   const res = await http.request(url, { signal: opts.signal, headers: { accept: 'application/fhir+json', prefer: 'respond-async' } });
@@ -117,11 +119,23 @@ function readManifest(http: SourceHttp, body: string): ExportManifest {
     }
     output.push({ type: o.type, url: o.url, ...(typeof o.count === 'number' && { count: o.count }) });
   }
+  const requestedTypes = typeof m.request === 'string' ? typesOfRequest(m.request) : undefined;
   return {
     ...(typeof m.transactionTime === 'string' && !Number.isNaN(Date.parse(m.transactionTime)) && { transactionTime: m.transactionTime }),
+    ...(requestedTypes && { requestedTypes }),
     requiresAccessToken: m.requiresAccessToken === true,
     output,
   };
+}
+
+/** The `_type` list of a kick-off URL; undefined when it is no URL or names no types. */
+function typesOfRequest(request: string): string[] | undefined {
+  try {
+    const types = new URL(request).searchParams.getAll('_type').flatMap((v) => v.split(',')).map((t) => t.trim()).filter(Boolean);
+    return types.length > 0 ? types : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

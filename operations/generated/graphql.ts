@@ -225,7 +225,7 @@ export type CohortCriteria = {
   encounterSince?: InputMaybe<Scalars['Date']['input']>;
   /** Administrative gender. */
   gender?: InputMaybe<Gender>;
-  /** Medication codes as tokens (MedicationRequest.medicationCodeableConcept): a patient with a request for any of them. */
+  /** Medication codes as tokens (MedicationRequest.medicationCodeableConcept, or the code of the Medication its medicationReference names, contained or on the same source): a patient with a request for any of them. */
   medications?: InputMaybe<Array<Scalars['String']['input']>>;
   /** Observation tests: a patient passing any of them. */
   observations?: InputMaybe<Array<ObservationCriterion>>;
@@ -262,12 +262,23 @@ export type CohortFreshness = {
   __typename?: 'CohortFreshness';
   /** When this answer was computed. */
   asOf: Scalars['DateTime']['output'];
-  /** Start of the oldest last complete sync among the synced sources: every fact was fetched at or after it. Null before any sync. */
+  /** The oldest time the synced sources’ facts are current to: the start of the oldest last complete sync, or earlier where a type lags (see `typesNotCurrent`). Null before any sync. */
   oldestFetchedAt?: Maybe<Scalars['DateTime']['output']>;
   /** Configured sources never synced with resources: their patients and facts may be missing. */
   sourcesNotSynced: Array<Scalars['ID']['output']>;
   /** Sources being synced right now (the answer may change as they finish). */
   sourcesSyncing: Array<Scalars['ID']['output']>;
+  /** Resource types of synced sources whose facts are behind the source’s last sync: the source would not list their changes without a patient, so only per-patient lists older than the type’s cache TTL were fetched again (`oldestFetchedAt` counts them). */
+  typesNotCurrent: Array<CohortTypeNotCurrent>;
+};
+
+/** A resource type of one source whose cohort facts lag behind that source’s last sync. */
+export type CohortTypeNotCurrent = {
+  __typename?: 'CohortTypeNotCurrent';
+  /** The FHIR resource type (`Condition`, `Observation`, ...). */
+  resourceType: Scalars['String']['output'];
+  /** The source. */
+  source: Scalars['ID']['output'];
 };
 
 /** A problem, diagnosis or health concern (FHIR Condition). */

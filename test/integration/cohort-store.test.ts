@@ -208,7 +208,7 @@ withDatabases(testDatabaseKinds(), (ctx) => {
 
   it('says when each source was last filled and which were never', async () => {
     const f = await service.freshness();
-    expect(f).toEqual({ asOf: TODAY, oldestFetchedAt: TODAY, sourcesNotSynced: [], sourcesSyncing: [] });
+    expect(f).toEqual({ asOf: TODAY, oldestFetchedAt: TODAY, sourcesNotSynced: [], sourcesSyncing: [], typesNotCurrent: [] });
     const wider = new CohortService(ctx.db.prisma, { suppressionThreshold: 11, sourceIds: ['a', 'b', 'c'], now: () => TODAY });
     expect((await wider.freshness()).sourcesNotSynced).toEqual(['c']);
   });
