@@ -1,5 +1,6 @@
 import { UpstreamError } from '../../errors/errors.js';
 import type { FhirSourceConfig } from '../../config/config.schema.js';
+import { DEFAULT_RESILIENCE, SourceResilience } from '../fhir/resilience.js';
 import { SmartTokenProvider } from '../fhir/smart-auth.js';
 import { deadlineSignal, readBodyCapped, toUpstreamError, type HttpResult } from '../fhir/upstream-http.js';
 
@@ -33,7 +34,8 @@ export interface OpenResponse {
 /**
  * Authenticated HTTP to one FHIR source for the population sync: the source's auth (bearer
  * or SMART Backend Services, with one retry on 401 after dropping the token), a deadline per
- * exchange and URL checks. The sync follows URLs the server hands out (next links, status
+ * exchange, the source's retries and breaker for whole GET exchanges (a walk of thousands of
+ * pages meets a reset connection or a 503 sooner or later), and URL checks. The sync follows URLs the server hands out (next links, status
  * and file URLs), so those are resolved against the base and kept to the source's origin
  * unless the caller says otherwise.
  */
@@ -44,6 +46,7 @@ export class SourceHttp {
   private readonly origin: string;
   private readonly fetchFn: typeof fetch;
   private readonly tokens: SmartTokenProvider | undefined;
+  private readonly resilience: SourceResilience;
 
   constructor(
     readonly source: FhirSourceConfig,
@@ -55,6 +58,7 @@ export class SourceHttp {
     this.fetchFn = opts.fetch ?? fetch;
     this.tokens =
       source.auth.type === 'smart-backend' ? new SmartTokenProvider(source.id, source.auth, { fetch: this.fetchFn, timeoutMs: source.timeoutMs }) : undefined;
+    this.resilience = new SourceResilience(source.id, { ...DEFAULT_RESILIENCE, ...source.resilience });
   }
 
   /**
@@ -74,13 +78,25 @@ export class SourceHttp {
     return u;
   }
 
-  /** One exchange with the body read as text. Rejects with an UpstreamError (never for a status: the caller judges those). */
+  /**
+   * One exchange with the body read as text; a GET is retried on network errors, 5xx and
+   * short 429s. Rejects with an UpstreamError (never for a status: the caller judges those).
+   */
   async request(url: URL, req: SourceRequest = {}): Promise<HttpResult> {
-    const { response, signal } = await this.open(url, req);
+    const exchange = async (): Promise<HttpResult> => {
+      const { response, signal } = await this.exchange(url, req);
+      try {
+        return { status: response.status, headers: response.headers, body: await readBodyCapped(this.sourceId, response, this.source.maxResponseBytes) };
+      } catch (err) {
+        // A body cut short is a network failure the retry may try again; a body over the cap is not.
+        if (err instanceof UpstreamError || signal.aborted) throw toUpstreamError(this.sourceId, err, signal);
+        throw err;
+      }
+    };
     try {
-      return { status: response.status, headers: response.headers, body: await readBodyCapped(this.sourceId, response, this.source.maxResponseBytes) };
+      return await ((req.method ?? 'GET') === 'GET' ? this.resilience.run(exchange, req.signal) : exchange());
     } catch (err) {
-      throw toUpstreamError(this.sourceId, err, signal);
+      throw toUpstreamError(this.sourceId, err, req.signal);
     }
   }
 
@@ -90,20 +106,25 @@ export class SourceHttp {
    */
   async open(url: URL, req: SourceRequest = {}): Promise<OpenResponse> {
     const signal = deadlineSignal(req.timeoutMs ?? this.source.timeoutMs, req.signal);
-    const withToken = !req.anonymous && (url.origin === this.origin || req.tokenElsewhere === true);
     try {
-      let token = withToken ? await this.accessToken(signal) : undefined;
-      let response = await this.send(url, req, token, signal);
-      if (response.status === 401 && this.tokens && token !== undefined) {
-        await response.body?.cancel().catch(() => undefined);
-        this.tokens.invalidate(token);
-        token = await this.accessToken(signal);
-        response = await this.send(url, req, token, signal);
-      }
-      return { response, signal };
+      return await this.exchange(url, req, signal);
     } catch (err) {
       throw toUpstreamError(this.sourceId, err, signal);
     }
+  }
+
+  /** Sends once (again after a 401 with a fresh token); rejects with what fetch threw. */
+  private async exchange(url: URL, req: SourceRequest, signal = deadlineSignal(req.timeoutMs ?? this.source.timeoutMs, req.signal)): Promise<OpenResponse> {
+    const withToken = !req.anonymous && (url.origin === this.origin || req.tokenElsewhere === true);
+    let token = withToken ? await this.accessToken(signal) : undefined;
+    let response = await this.send(url, req, token, signal);
+    if (response.status === 401 && this.tokens && token !== undefined) {
+      await response.body?.cancel().catch(() => undefined);
+      this.tokens.invalidate(token);
+      token = await this.accessToken(signal);
+      response = await this.send(url, req, token, signal);
+    }
+    return { response, signal };
   }
 
   private send(url: URL, req: SourceRequest, token: string | undefined, signal: AbortSignal): Promise<Response> {

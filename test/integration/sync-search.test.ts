@@ -135,16 +135,33 @@ withDatabases(testDatabaseKinds(), (ctx) => {
     expect(next!.since!.getTime()).toBe(state!.startedAt!.getTime());
   });
 
-  it('keeps the cursor when a page fails upstream, lets the other sources finish, and continues from that page', async () => {
+  it('asks a page again after a reset connection or a 503, and the walk goes on', async () => {
     const onProgress = (e: SyncProgressEvent) => {
-      if (e.sourceId === 'mercy' && e.phase === 'page' && e.indexed === 10) void sandbox.ehr('mercy').setFaults({ status: 503, resourceTypes: ['Patient'], times: 1 });
+      if (e.sourceId === 'mercy' && e.phase === 'page' && e.indexed === 10) void sandbox.ehr('mercy').setFaults({ down: 'reset', resourceTypes: ['Patient'], times: 1 });
+      if (e.sourceId === 'mercy' && e.phase === 'page' && e.indexed === 20) void sandbox.ehr('mercy').setFaults({ status: 503, resourceTypes: ['Patient'], times: 1 });
+    };
+    const results = await syncSources(sources(), deps(ctx.db), { onProgress });
+    expect(results.map((r) => [r.sourceId, r.status, r.indexed])).toEqual([
+      ['mercy', 'complete', 30],
+      ['stjude', 'complete', 25],
+    ]);
+    // Three pages, the second and third each asked twice (the reset is logged as status 0).
+    expect(searches('mercy').map((r) => r.status)).toEqual([200, 0, 200, 503, 200]);
+    expect(sandbox.ehr('mercy').requests.count({ interaction: 'search', resourceType: 'Patient' })).toBe(5);
+    expect(await indexedIds(ctx.db, 'mercy')).toEqual(patientsOf('mercy'));
+  });
+
+  it('keeps the cursor when a page fails upstream, lets the other sources finish, and continues from that page', async () => {
+    // Three 503s: the first try and both retries.
+    const onProgress = (e: SyncProgressEvent) => {
+      if (e.sourceId === 'mercy' && e.phase === 'page' && e.indexed === 10) void sandbox.ehr('mercy').setFaults({ status: 503, resourceTypes: ['Patient'], times: 3 });
     };
     const failed = await syncSources(sources(), deps(ctx.db), { onProgress });
     expect(failed.map((r) => [r.sourceId, r.status, r.indexed, r.error?.code, r.error?.extensions.status])).toEqual([
       ['mercy', 'failed', 10, 'UPSTREAM_UNAVAILABLE', 503],
       ['stjude', 'complete', 25, undefined, undefined],
     ]);
-    expect(searches('mercy').map((r) => r.status)).toEqual([200, 503]);
+    expect(searches('mercy').map((r) => r.status)).toEqual([200, 503, 503, 503]);
     expect((await new SyncStateStore(ctx.db.prisma).get('mercy'))!.status).toBe('failed');
 
     for (const e of sandbox.ehrs) e.resetRequests();
