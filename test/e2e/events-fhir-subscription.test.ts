@@ -19,6 +19,15 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | null | f
   }
 }
 
+/**
+ * Waits until no replica holds St. Jude's poller lease any more: with polls 10 minutes apart
+ * the lease (3 s in these tests) lapses between them, and a notification must still be acted on.
+ */
+async function leaseLapsed(gw: Gateway): Promise<void> {
+  const prisma = gw.services.database.prisma;
+  await until('the poller lease to lapse', async () => (await prisma.eventPollerLease.findMany({ where: { sourceId: 'stjude' } })).every((l) => l.expiresAt.getTime() < Date.now()));
+}
+
 /** Searches of `type` the gateway made at a sandbox EHR so far. */
 function searches(rig: EventRig, ehr: 'mercy' | 'stjude', type: string): number {
   return rig.sandbox.ehr(ehr).requests.entries.filter((r) => r.interaction === 'search' && r.resourceType === type).length;
@@ -64,6 +73,7 @@ describe('FHIR Subscriptions (R4 Backport rest-hook) wake the poller', () => {
     const unifiedId = found.data.patientByIdentifier.id;
     const sse = await openSse(gw.url, await rig.token('clinician'), SUBSCRIPTION, { ids: [unifiedId] });
     const sentBefore = rig.sandbox.ehr('stjude').restHooks.sent;
+    await leaseLapsed(gw);
     const before = { stjude: searches(rig, 'stjude', 'Encounter'), mercy: searches(rig, 'mercy', 'Encounter') };
     await createAt(rig, admission(patient.ehrs.stjude!.patientId));
     const [event] = await sse.waitFor(1, 30_000);
@@ -105,6 +115,7 @@ describe('FHIR Subscriptions (R4 Backport rest-hook) wake the poller', () => {
     const patient = rig.sandbox.truth.patients.find((t) => t.ehrs.stjude)!;
     const found = await rig.query(gw, BY_MRN, { s: EHR_INFO.stjude.mrnSystem, v: patient.ehrs.stjude!.mrn });
     const sse = await openSse(gw.url, await rig.token('clinician'), SUBSCRIPTION, { ids: [found.data.patientByIdentifier.id] });
+    await leaseLapsed(gw);
     const before = searches(rig, 'stjude', 'Encounter');
     await createAt(rig, { ...admission(patient.ehrs.stjude!.patientId), class: { code: 'EMER' } });
     const [event] = await sse.waitFor(1, 30_000);
