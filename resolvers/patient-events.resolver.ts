@@ -68,8 +68,13 @@ function feedOf(ctx: RequestContext): EventFeed {
   return feed;
 }
 
-/** Validated filter: types narrowed to what the caller may see, patient ids checked. */
-function filterOf(ctx: RequestContext, args: EventFilterArgs): { types: Set<DomainEventType>; unifiedIds?: Set<string> } {
+/**
+ * Validated filter: types narrowed to what the caller may see, patient ids checked and
+ * widened across identity merges: an id merged into another stands for its survivor, and a
+ * survivor for every id merged into it (events detected before a merge keep the id they
+ * were stored under), so a watcher follows the person whichever id it holds.
+ */
+async function filterOf(ctx: RequestContext, args: EventFilterArgs): Promise<{ types: Set<DomainEventType>; unifiedIds?: Set<string> }> {
   const visible = visibleEventTypes(ctx.principal) as Set<DomainEventType>;
   if (visible.size === 0) throw new ForbiddenError('This role receives no patient events');
   let types = visible;
@@ -84,7 +89,11 @@ function filterOf(ctx: RequestContext, args: EventFilterArgs): { types: Set<Doma
   for (const id of args.patientIds) {
     if (!UUID.test(id)) throw new BadUserInputError('`patientIds` holds an id that is not a chartgraph patient id', { argument: 'patientIds' });
   }
-  return { types, unifiedIds: new Set(args.patientIds.map((id) => id.toLowerCase())) };
+  const asked = args.patientIds.map((id) => id.toLowerCase());
+  const survivors = await ctx.services.index.survivors(asked);
+  const people = [...new Set(asked.map((id) => survivors.get(id) ?? id))];
+  const mergedAway = await ctx.services.index.mergedInto(people);
+  return { types, unifiedIds: new Set([...people, ...[...mergedAway.values()].flat()]) };
 }
 
 async function seqAfter(feed: EventFeed, after: string | null | undefined): Promise<bigint | undefined> {
@@ -120,7 +129,7 @@ export class PatientEventResolver {
   async listPatientEvents(@Args(() => PatientEventsArgs) args: PatientEventsArgs, @Ctx() ctx: RequestContext): Promise<ConnectionShape<EventView>> {
     const feed = feedOf(ctx);
     ctx.audit.lookedUp('patientEvents');
-    const { types, unifiedIds } = filterOf(ctx, args);
+    const { types, unifiedIds } = await filterOf(ctx, args);
     const first = args.first ?? DEFAULT_PAGE_SIZE;
     if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
       throw new BadUserInputError(`\`first\` must be between 0 and ${MAX_PAGE_SIZE}`, { argument: 'first' });
@@ -193,7 +202,7 @@ const DROPPED = Symbol('dropped');
 
 async function subscribeEvents(ctx: RequestContext, args: PatientEventsSubscriptionArgs): Promise<AsyncIterable<StoredEvent | typeof DROPPED>> {
   const feed = feedOf(ctx);
-  const { types, unifiedIds } = filterOf(ctx, args);
+  const { types, unifiedIds } = await filterOf(ctx, args);
   const afterSeq = await seqAfter(feed, args.after);
   const sub = ctx.principal.sub;
   const open = feed.openBySubject.get(sub) ?? 0;

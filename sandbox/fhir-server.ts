@@ -227,6 +227,10 @@ export class SimulatedEhr extends FaultableServer {
         return sendOutcome(403, 'forbidden', `Searches of ${resourceType} must name a patient on this server`);
       }
       if (segs.length === 1) return this.answerSearch(resourceType, rec.params, rec, sendJson, req.url ?? '');
+      if (resourceType === 'Subscription') {
+        const found = this.profile.restHookSubscriptions && segs.length === 2 ? this.restHooks.read(segs[1]) : undefined;
+        return found ? sendJson(200, JSON.stringify(found)) : sendOutcome(404, 'not-found', 'Unknown subscription');
+      }
       if (segs.length === 2) {
         if (!ID_RE.test(segs[1])) return sendOutcome(400, 'invalid', 'Invalid resource id');
         const found = this.store.read(resourceType, segs[1]);

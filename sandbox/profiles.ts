@@ -32,9 +32,10 @@ export interface EhrProfile {
 
 /**
  * Profiles as shipped: Mercy is permissive (OR lists) but needs SMART; St. Jude is open but
- * strict (no OR lists) and takes FHIR `batch` Bundles instead, as many such servers do.
+ * strict (no OR lists) and takes FHIR `batch` Bundles instead, as many such servers do, and
+ * offers rest-hook Subscriptions (R4 Backport) for the event feed.
  */
 export const DEFAULT_PROFILES: Readonly<Record<EhrId, EhrProfile>> = {
   mercy: { patientOrSearch: true, postSearch: true, maxCount: 100, defaultCount: 50, requireAuth: true, latencyMs: 0, batch: false, writes: true },
-  stjude: { patientOrSearch: false, postSearch: false, maxCount: 50, defaultCount: 50, requireAuth: false, latencyMs: 0, batch: true, writes: true },
+  stjude: { patientOrSearch: false, postSearch: false, maxCount: 50, defaultCount: 50, requireAuth: false, latencyMs: 0, batch: true, writes: true, restHookSubscriptions: true },
 };

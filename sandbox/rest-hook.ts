@@ -13,6 +13,7 @@ interface ActiveSubscription {
   endpoint: string;
   headers: Record<string, string>;
   eventCount: number;
+  resource: FhirResource;
 }
 
 /**
@@ -43,10 +44,20 @@ export class RestHookNotifier {
       if (m) headers[m[1].toLowerCase()] = m[2];
     }
     const id = randomUUID();
-    this.subs.set(id, { id, endpoint: endpoint.href, headers, eventCount: 0 });
-    const resource = { ...body, resourceType: 'Subscription', id, status: 'active', meta: { versionId: '1', lastUpdated: new Date().toISOString() } };
+    const resource = { ...body, resourceType: 'Subscription', id, status: 'active', meta: { versionId: '1', lastUpdated: new Date().toISOString() } } as FhirResource;
+    this.subs.set(id, { id, endpoint: endpoint.href, headers, eventCount: 0, resource });
     void this.post(this.subs.get(id)!, 'handshake', undefined, '');
-    return { resource: resource as FhirResource };
+    return { resource };
+  }
+
+  /** The active Subscription with this id (GET Subscription/[id]), undefined when unknown. */
+  read(id: string): FhirResource | undefined {
+    return this.subs.get(id)?.resource;
+  }
+
+  /** Active subscriptions (tests count them). */
+  get active(): number {
+    return this.subs.size;
   }
 
   /** Ends a subscription (DELETE Subscription/[id]); false when unknown. */

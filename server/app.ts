@@ -7,7 +7,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ChartgraphConfig } from '../config/config.schema.js';
 import { createRequestContext, type RequestContext } from '../resolvers/context.js';
-import { ChartgraphError, RateLimitedError, UnauthenticatedError } from '../errors/errors.js';
+import { ChartgraphError, UnauthenticatedError } from '../errors/errors.js';
 import { newAuditRecord } from '../datasources/cache/audit-store.js';
 import { ROLES } from '../permissions/roles.js';
 import { createAuthenticator, mintDevToken } from './auth.js';
@@ -20,7 +20,7 @@ import { auditPlugin, purposeOfUse, PURPOSE_OF_USE_HEADER } from './plugins/audi
 import { checkDocumentSize } from './plugins/document-size.js';
 import { armorProtection, limitsPlugin, noSubscriptionOverHttpRule } from './plugins/limits.js';
 import { createFormatError, responseErrorsPlugin } from './plugins/response-errors.js';
-import { createRateLimiter } from './rate-limit.js';
+import { chargeAddress, chargeSubject, createRateLimiter } from './rate-limit.js';
 import { buildGatewaySchema } from './schema.js';
 import { loadMigrations } from '../datasources/cache/migrator.js';
 import { runWithDatabaseNotes } from '../datasources/cache/database-health.js';
@@ -185,10 +185,7 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
     context: async (request, reply) => {
       const limits = config.limits;
       // Per address before the token is checked: a flood of bad tokens costs a counter, not a signature check each.
-      if (rateLimiter && limits.rateLimit?.perIpPerMinute) {
-        const decision = await rateLimiter.consume(`ip:${request.ip}`, limits.rateLimit.perIpPerMinute);
-        if (!decision.allowed) throw new RateLimitedError(decision.retryAfterSec);
-      }
+      await chargeAddress(rateLimiter, limits.rateLimit, request.ip);
       const refused = (principal: { sub: string; role: string } | null, err: ChartgraphError) => {
         if (!security) return;
         services.auditWriter.record(
@@ -210,10 +207,7 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
         if (err instanceof UnauthenticatedError) refused(null, err);
         throw err;
       });
-      if (rateLimiter && limits.rateLimit?.perMinute) {
-        const decision = await rateLimiter.consume(`sub:${principal.sub}`, limits.rateLimit.perMinute);
-        if (!decision.allowed) throw new RateLimitedError(decision.retryAfterSec);
-      }
+      await chargeSubject(rateLimiter, limits.rateLimit, principal.sub);
       // Field and token counts before Apollo parses and validates: validation time grows
       // faster than the document, so an oversized one is refused on its text.
       try {
@@ -287,7 +281,18 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
   // Care-coordination events: the feed, its pollers, and subscriptions over SSE and WebSocket.
   const events = await startEventFeed({ config, database: services.database, index: services.index, clients: services.clients, logger, registry: metrics.registry });
   services.events = events.feed;
-  const closeEventStreams = registerEventStreams(fastify, { config, schema, services, events, authenticator, rateLimiter, audit: security ? services.auditWriter : undefined, logger });
+  const closeEventStreams = registerEventStreams(fastify, {
+    config,
+    schema,
+    services,
+    events,
+    authenticator,
+    rateLimiter,
+    audit: security ? services.auditWriter : undefined,
+    logger,
+    // Subscriptions pass the HTTP endpoint's checks (noSubscriptionOverHttpRule aside).
+    checks: { schema, limits: config.limits, validationRules: armor.validationRules, introspection },
+  });
 
   fastify.addHook('onResponse', async (request, reply) => {
     logger.info(

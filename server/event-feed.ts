@@ -101,10 +101,11 @@ export async function startEventFeed(opts: EventFeedOptions): Promise<RunningEve
     onActive: (sourceId) => pollers.get(sourceId)?.setInterval(ev.subscriptionPollSeconds * 1000),
   });
 
-  const wakeLocal = (sourceId: string) => {
-    const poller = pollers.get(sourceId);
-    if (poller?.leaseHeld) poller.wake();
-  };
+  // Every replica's poller is woken, not only the lease holder's: with the safety-net poll
+  // far apart (subscriptionPollSeconds) the lease, renewed only by polls, has usually lapsed by
+  // the time a notification comes, and then nobody holds it. Each woken poller claims the lease
+  // first, so one of them polls; the others' claim is one refused UPDATE.
+  const wakeLocal = (sourceId: string) => pollers.get(sourceId)?.wake();
   let unlistenWake: (() => Promise<void>) | undefined;
   if (pollers.size > 0) {
     if (listen) {

@@ -1,5 +1,6 @@
+import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import { GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { getOperationAST, GraphQLError, Kind, validate, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { createHandler } from 'graphql-sse/lib/use/fastify';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
@@ -13,9 +14,10 @@ import { createRequestContext, type GatewayServices, type RequestContext } from 
 import type { Principal } from '../permissions/roles.js';
 import type { Authenticator } from './auth.js';
 import type { RunningEventFeed } from './event-feed.js';
-import { PURPOSE_OF_USE_HEADER, purposeOfUse } from './plugins/audit.js';
+import { PURPOSE_OF_USE_HEADER, purposeOfUse, rejectedRequestRecord } from './plugins/audit.js';
 import { errorForLog, MASKED_MESSAGE } from './plugins/response-errors.js';
-import type { RateLimiter } from './rate-limit.js';
+import { chargeAddress, chargeSubject, type RateLimiter } from './rate-limit.js';
+import { isRefused, prepareStreamOperation, type PreparedOperation, type RefusedOperation, type StreamOperationChecks } from './stream-operation.js';
 
 /** Path of GraphQL over Server-Sent Events (graphql-sse, distinct connections mode). */
 export const SSE_PATH = '/graphql/stream';
@@ -28,6 +30,8 @@ export interface EventStreamOptions {
   events: RunningEventFeed;
   authenticator: Authenticator;
   rateLimiter: RateLimiter | null;
+  /** The checks the HTTP endpoint runs on a document (size, tokens, armor's rules, cost, strings). */
+  checks: StreamOperationChecks;
   /** Queues audit events (the gateway's buffered writer); undefined without security (bench baseline). */
   audit?: { record(event: AuditRecord): void };
   logger: Logger;
@@ -38,29 +42,93 @@ interface StreamContext extends RequestContext {
   transport: 'sse' | 'ws';
 }
 
+type Transport = StreamContext['transport'];
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /**
  * Serves subscriptions (and any other operation) over SSE at `/graphql/stream` and over
- * WebSocket (graphql-ws) at `/graphql`, plus the FHIR rest-hook endpoint. Every event sent is
- * one audited read; each event is executed with a fresh request context, so a long
- * subscription holds no growing loader caches. Returns a function that closes the sockets.
+ * WebSocket (graphql-ws) at `/graphql`, plus the FHIR rest-hook endpoint. Every operation
+ * passes the HTTP endpoint's checks and counts toward the caller's rate limit, every refusal
+ * is audited as the HTTP endpoint audits it, every event sent is one audited read; each event
+ * is executed with a fresh request context, so a long subscription holds no growing loader
+ * caches. Returns a function that closes the sockets.
  */
 export function registerEventStreams(fastify: FastifyInstance, opts: EventStreamOptions): () => Promise<void> {
   const { logger } = opts;
+  const rateLimit = opts.config.limits.rateLimit;
 
-  /** The principal of a bearer header; subscriptions count toward the caller's rate limit. */
-  const admit = async (authorization: string | undefined): Promise<Principal> => {
-    const principal = await opts.authenticator.verify(authorization);
-    if (opts.rateLimiter) {
-      const decision = await opts.rateLimiter.consume(`sub:${principal.sub}`);
-      if (!decision.allowed) throw new RateLimitedError(decision.retryAfterSec);
-    }
-    return principal;
-  };
-  const contextFor = (principal: Principal, requestId: string, transport: 'sse' | 'ws', purpose: string | null): StreamContext => ({
+  const contextFor = (principal: Principal, requestId: string, transport: Transport, purpose: string | null): StreamContext => ({
     ...createRequestContext(opts.services, { principal, requestId }),
     purposeOfUse: purpose,
     transport,
   });
+
+  /** A token refused (as the HTTP endpoint records it). */
+  const auditUnauthenticated = (requestId: string, purpose: string | null, ip: string | undefined, transport: Transport) => {
+    opts.audit?.record(
+      newAuditRecord({
+        at: new Date(),
+        requestId,
+        subject: 'anonymous',
+        role: 'none',
+        purposeOfUse: purpose,
+        action: 'authenticate',
+        patientIds: [],
+        fieldGroups: [],
+        outcome: 'denied',
+        detail: { errorCodes: ['UNAUTHENTICATED'], transport, ...(ip && { ip }) },
+      }),
+    );
+  };
+
+  /**
+   * Counts one subscribe operation (per address, then per subject: the HTTP budget) and
+   * checks its document; the refusal comes back as errors, audited.
+   */
+  const admitOperation = async (
+    principal: Principal,
+    params: { query?: unknown; operationName?: unknown; variables?: unknown },
+    at: { requestId: string; purpose: string | null; ip: string | undefined; transport: Transport },
+  ): Promise<PreparedOperation | RefusedOperation> => {
+    await chargeAddress(opts.rateLimiter, rateLimit, at.ip);
+    await chargeSubject(opts.rateLimiter, rateLimit, principal.sub);
+    const prepared = prepareStreamOperation(params, opts.checks);
+    if (isRefused(prepared)) {
+      opts.audit?.record(
+        rejectedRequestRecord({ requestId: at.requestId, principal, purposeOfUse: at.purpose, operationName: prepared.operationName, errors: prepared.errors, detail: { transport: at.transport } }),
+      );
+    }
+    return prepared;
+  };
+
+  /**
+   * A subscription the resolvers or the permission rules refused at subscribe time (a role
+   * without the feed, a type it may not see, bad arguments): audited like a refused read,
+   * with the patient ids it asked for.
+   */
+  const auditRefusedSubscription = (ctx: StreamContext, args: ExecutionArgs, result: unknown) => {
+    if (!opts.audit || isAsyncIterable(result)) return;
+    const errors = (result as ExecutionResult).errors ?? [];
+    if (errors.length === 0) return;
+    const operation = getOperationAST(args.document, args.operationName);
+    if (operation?.operation !== 'subscription') return;
+    const codes = [...new Set(errors.map((e) => String(e.extensions?.code ?? 'UNKNOWN')))].sort();
+    const denied = codes.includes('FORBIDDEN');
+    opts.audit.record(
+      newAuditRecord({
+        at: new Date(),
+        requestId: ctx.requestId,
+        subject: ctx.principal.sub,
+        role: ctx.principal.role,
+        purposeOfUse: ctx.purposeOfUse,
+        action: 'read',
+        patientIds: askedPatientIds(operation, args.variableValues ?? {}),
+        fieldGroups: ['events'],
+        outcome: denied ? 'denied' : 'error',
+        detail: { operationName: args.operationName ?? 'patientEvents', transport: ctx.transport, errorCodes: codes, ...(denied && { deniedGroups: ['events'] }) },
+      }),
+    );
+  };
 
   /** After each result: audit what it read, mask unexpected errors, start a fresh context for the next event. */
   const afterResult = (ctx: StreamContext, result: ExecutionResult): ExecutionResult => {
@@ -87,21 +155,51 @@ export function registerEventStreams(fastify: FastifyInstance, opts: EventStream
     return errors ? { ...result, errors } : result;
   };
 
+  // Documents that passed prepareStreamOperation: the transports' own validation (without
+  // armor's rules) has nothing left to find in them.
+  const checked = new WeakSet<DocumentNode>();
+  const validateChecked = (schema: GraphQLSchema, document: DocumentNode) => (checked.has(document) ? [] : validate(schema, document));
+
+  // SSE: the principal found by `authenticate`, for `onSubscribe` and `context` of the same request.
+  const ssePrincipals = new WeakMap<object, Principal>();
+  const sseRequestId = (raw: unknown) => String((raw as { id?: unknown }).id ?? '');
+  const sseIp = (raw: unknown) => (raw as { ip?: string }).ip;
+  const ssePurpose = (headers: { get(name: string): string | null | undefined }) => purposeOfUse(headers.get(PURPOSE_OF_USE_HEADER));
   const sse = createHandler<StreamContext & Record<PropertyKey, unknown>>({
     schema: opts.schema,
+    validate: validateChecked,
     // Distinct connections mode only: each subscription is its own authenticated request.
     authenticate: async (req) => {
+      // Per address before the token is checked, as on HTTP (throws RATE_LIMITED: 429 below).
+      await chargeAddress(opts.rateLimiter, rateLimit, sseIp(req.raw));
       try {
-        await opts.authenticator.verify(req.headers.get('authorization') ?? undefined);
+        ssePrincipals.set(req.raw as object, await opts.authenticator.verify(req.headers.get('authorization') ?? undefined));
         return '';
       } catch {
+        auditUnauthenticated(sseRequestId(req.raw), ssePurpose(req.headers), sseIp(req.raw), 'sse');
         return [JSON.stringify({ errors: [{ message: 'Authentication required: send a valid bearer token', extensions: { code: 'UNAUTHENTICATED' } }] }), { status: 401, statusText: 'Unauthorized', headers: { 'content-type': 'application/json; charset=utf-8' } }];
       }
     },
-    context: async (req) => {
-      const principal = await admit(req.headers.get('authorization') ?? undefined);
-      const raw = req.raw as { id?: unknown };
-      return contextFor(principal, String(raw.id ?? ''), 'sse', purposeOfUse(req.headers.get(PURPOSE_OF_USE_HEADER))) as StreamContext & Record<PropertyKey, unknown>;
+    onSubscribe: async (req, params) => {
+      const principal = ssePrincipals.get(req.raw as object)!;
+      // The address was counted in `authenticate`.
+      const at = { requestId: sseRequestId(req.raw), purpose: ssePurpose(req.headers), ip: undefined, transport: 'sse' as const };
+      const prepared = await admitOperation(principal, params, at);
+      // `data` present (undefined: not sent) is how graphql-sse tells a result from arguments.
+      if (isRefused(prepared)) return { data: undefined, errors: prepared.errors };
+      checked.add(prepared.document);
+      return {
+        schema: opts.schema,
+        document: prepared.document,
+        operationName: prepared.operationName,
+        variableValues: prepared.variableValues,
+        contextValue: contextFor(principal, at.requestId, 'sse', at.purpose) as StreamContext & Record<PropertyKey, unknown>,
+      };
+    },
+    // Only for a refusal from onSubscribe (its result still goes through onNext).
+    context: (req) => contextFor(ssePrincipals.get(req.raw as object)!, sseRequestId(req.raw), 'sse', ssePurpose(req.headers)) as StreamContext & Record<PropertyKey, unknown>,
+    onOperation: (ctx, _req, args, result) => {
+      auditRefusedSubscription(ctx, args, result);
     },
     onNext: (ctx, _req, result) => afterResult(ctx, result as ExecutionResult),
   });
@@ -113,7 +211,7 @@ export function registerEventStreams(fastify: FastifyInstance, opts: EventStream
         await sse(request, reply);
       } catch (err) {
         if (err instanceof RateLimitedError) {
-          return reply.code(429).header('retry-after', String(err.retryAfterSec)).send({ errors: [{ message: err.message, extensions: { code: 'RATE_LIMITED' } }] });
+          return reply.code(429).header('retry-after', String(err.retryAfterSec)).send({ errors: [{ message: err.message, extensions: { code: 'RATE_LIMITED', retryAfterSec: err.retryAfterSec } }] });
         }
         logger.error({ err: errorForLog(err) }, 'event stream failed');
         if (!reply.sent) return reply.code(500).send({ errors: [{ message: MASKED_MESSAGE, extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
@@ -124,23 +222,48 @@ export function registerEventStreams(fastify: FastifyInstance, opts: EventStream
   // graphql-ws on the same path as queries: browsers and clients upgrade `/graphql`.
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   const keepAliveMs = opts.config.events.keepAliveSeconds * 1000;
-  const wsServer = useServer<{ authorization?: string }, { principal?: Principal; purpose?: string | null; requestId?: string }>(
+  type WsExtra = { principal?: Principal; purpose?: string | null; request?: IncomingMessage };
+  const wsIp = (extra: WsExtra) => extra.request?.socket.remoteAddress;
+  const wsServer = useServer<{ authorization?: string }, WsExtra>(
     {
       schema: opts.schema,
+      validate: validateChecked,
+      // The connection is authenticated once; each subscribe operation is counted and checked (onSubscribe).
       onConnect: async (ctx) => {
         const header = ctx.connectionParams?.authorization;
+        const purpose = ctx.extra.request?.headers[PURPOSE_OF_USE_HEADER];
+        ctx.extra.purpose = purposeOfUse(typeof purpose === 'string' ? purpose : null);
         try {
-          ctx.extra.principal = await admit(typeof header === 'string' ? header : undefined);
-        } catch (err) {
-          if (err instanceof RateLimitedError) throw new Error('Too many requests');
+          ctx.extra.principal = await opts.authenticator.verify(typeof header === 'string' ? header : undefined);
+        } catch {
+          auditUnauthenticated('ws-connect', ctx.extra.purpose, wsIp(ctx.extra), 'ws');
           return false; // 4403 Forbidden
         }
-        const raw = ctx.extra as unknown as { request?: { headers: Record<string, string | string[] | undefined> } };
-        const purpose = raw.request?.headers[PURPOSE_OF_USE_HEADER];
-        ctx.extra.purpose = purposeOfUse(typeof purpose === 'string' ? purpose : null);
         return true;
       },
-      context: (ctx, id) => contextFor(ctx.extra.principal!, `ws-${id}`, 'ws', ctx.extra.purpose ?? null),
+      onSubscribe: async (ctx, id, payload) => {
+        const principal = ctx.extra.principal!;
+        const at = { requestId: `ws-${id}`, purpose: ctx.extra.purpose ?? null, ip: wsIp(ctx.extra), transport: 'ws' as const };
+        let prepared: PreparedOperation | RefusedOperation;
+        try {
+          prepared = await admitOperation(principal, payload, at);
+        } catch (err) {
+          if (err instanceof RateLimitedError) return [new GraphQLError(err.message, { extensions: { code: 'RATE_LIMITED', retryAfterSec: err.retryAfterSec } })];
+          throw err;
+        }
+        if (isRefused(prepared)) return prepared.errors;
+        checked.add(prepared.document);
+        return {
+          schema: opts.schema,
+          document: prepared.document,
+          operationName: prepared.operationName,
+          variableValues: prepared.variableValues,
+          contextValue: contextFor(principal, at.requestId, 'ws', at.purpose),
+        };
+      },
+      onOperation: (_ctx, _id, _payload, args, result) => {
+        auditRefusedSubscription(args.contextValue as StreamContext, args, result);
+      },
       onNext: (_ctx, _id, _payload, args, result) => afterResult(args.contextValue as StreamContext, result) as never,
     },
     wss,
@@ -184,4 +307,26 @@ function maskError(e: GraphQLError, logger: Logger): GraphQLError {
   if (!e.originalError && !e.path) return e; // validation errors
   logger.error({ err: errorForLog(e.originalError ?? e), path: e.path }, 'unexpected error in a subscription');
   return new GraphQLError(MASKED_MESSAGE, { path: e.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+}
+
+/** The unified ids a refused subscription asked for (`patientIds`, literal or variable); only well-formed ids, for the audit row. */
+function askedPatientIds(operation: OperationDefinitionNode, variables: Record<string, unknown>): string[] {
+  const out = new Set<string>();
+  for (const sel of operation.selectionSet.selections) {
+    if (sel.kind !== Kind.FIELD) continue;
+    const arg = sel.arguments?.find((a) => a.name.value === 'patientIds');
+    if (!arg) continue;
+    const value: unknown =
+      arg.value.kind === Kind.VARIABLE
+        ? variables[arg.value.name.value]
+        : arg.value.kind === Kind.LIST
+          ? arg.value.values.map((v) => (v.kind === Kind.STRING ? v.value : v.kind === Kind.VARIABLE ? variables[v.name.value] : undefined))
+          : undefined;
+    for (const id of Array.isArray(value) ? value : [value]) if (typeof id === 'string' && UUID.test(id)) out.add(id.toLowerCase());
+  }
+  return [...out].sort();
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { RateLimitedError } from '../errors/errors.js';
 import type { Logger } from 'pino';
 
 /** The verdict on one request. */
@@ -101,4 +102,30 @@ export function createRateLimiter(
   const perMinute = config?.perMinute ?? config?.perIpPerMinute;
   if (!config || perMinute === undefined) return null;
   return config.redisUrl ? new RedisRateLimiter(config.redisUrl, perMinute, { logger }) : new MemoryRateLimiter(perMinute);
+}
+
+/** `limits.rateLimit` as configured. */
+export interface RateLimitSettings {
+  perMinute?: number;
+  perIpPerMinute?: number;
+}
+
+/**
+ * Counts one request (an HTTP request, or one subscribe operation on a stream) of an address
+ * against `perIpPerMinute`; throws RATE_LIMITED over it. Nothing without a limiter or that limit.
+ */
+export async function chargeAddress(limiter: RateLimiter | null, settings: RateLimitSettings | undefined, ip: string | undefined): Promise<void> {
+  if (!limiter || !settings?.perIpPerMinute || !ip) return;
+  const decision = await limiter.consume(`ip:${ip}`, settings.perIpPerMinute);
+  if (!decision.allowed) throw new RateLimitedError(decision.retryAfterSec);
+}
+
+/**
+ * Counts one request of a token subject against `perMinute`: one budget for HTTP requests and
+ * subscribe operations over SSE and WebSocket alike. Throws RATE_LIMITED over it.
+ */
+export async function chargeSubject(limiter: RateLimiter | null, settings: RateLimitSettings | undefined, sub: string): Promise<void> {
+  if (!limiter || !settings?.perMinute) return;
+  const decision = await limiter.consume(`sub:${sub}`, settings.perMinute);
+  if (!decision.allowed) throw new RateLimitedError(decision.retryAfterSec);
 }

@@ -67,11 +67,20 @@ export class SourceSubscriptions {
     return given.length === expected.length && timingSafeEqual(given, expected);
   }
 
-  private async ensure(source: FhirSourceConfig): Promise<void> {
+  private async ensure(source: FhirSourceConfig, retry = true): Promise<void> {
     const base = source.baseUrl.replace(/\/+$/, '');
     const topic = await this.offeredTopic(base);
     if (!topic) return;
     const endpoint = `${this.opts.notificationBaseUrl!.replace(/\/+$/, '')}${NOTIFICATION_PATH}/${source.id}`;
+    const existing = await this.opts.prisma.eventSourceSubscription.findUnique({ where: { sourceId: source.id } });
+    // A subscription made earlier (a restart) may be gone at the source (a restarted server
+    // forgets it, an admin deleted it) or point at another endpoint: make a new one then.
+    if (existing && existing.subscriptionId !== '' && retry && (existing.endpoint !== endpoint || !(await this.stillActive(source, base, existing.subscriptionId)))) {
+      await this.opts.prisma.eventSourceSubscription.deleteMany({ where: { sourceId: source.id, subscriptionId: existing.subscriptionId } });
+      this.secrets.delete(source.id);
+      this.opts.logger.info({ source: source.id }, 'FHIR Subscription no longer active at the source; creating a new one');
+      return this.ensure(source, false);
+    }
     const secret = randomBytes(32).toString('base64url');
     const secretHash = createHash('sha256').update(secret).digest('hex');
     // Claim first: of replicas starting together, one creates the subscription.
@@ -117,6 +126,19 @@ export class SourceSubscriptions {
       await this.opts.prisma.eventSourceSubscription.deleteMany({ where: { sourceId: source.id, subscriptionId: '' } }).catch(() => undefined);
       throw err;
     }
+  }
+
+  /** Whether the source still has the subscription active; a source that cannot say now counts as yes. */
+  private async stillActive(source: FhirSourceConfig, base: string, subscriptionId: string): Promise<boolean> {
+    const headers: Record<string, string> = { accept: 'application/fhir+json' };
+    const token = await this.token(source).catch(() => undefined);
+    if (token) headers.authorization = `Bearer ${token}`;
+    const res = await this.fetchFn(`${base}/Subscription/${encodeURIComponent(subscriptionId)}`, { headers, signal: AbortSignal.timeout(source.timeoutMs) }).catch(() => undefined);
+    if (!res) return true;
+    if (res.status === 404 || res.status === 410) return false;
+    if (!res.ok) return true;
+    const sub = (await res.json().catch(() => null)) as Any | null;
+    return sub?.status !== 'off' && sub?.status !== 'error';
   }
 
   /** The first Backport topic the source's CapabilityStatement offers on Subscription, if any. */

@@ -14,25 +14,43 @@ export function purposeOfUse(raw: string | undefined | null): string | null {
 }
 
 /** The audit event of a request refused before execution: `denied` when a limit refused it, else `error`. */
+export function rejectedRequestRecord(fields: {
+  requestId: string;
+  principal: { sub: string; role: string };
+  purposeOfUse: string | null;
+  operationName?: string | null;
+  errors: readonly { extensions?: Record<string, unknown> }[];
+  /** More non-PHI detail (the event streams add `transport`). */
+  detail?: Record<string, unknown>;
+}): AuditRecord {
+  const codes = [...new Set(fields.errors.map((e) => String(e.extensions?.code ?? 'UNKNOWN')))].sort();
+  const limits = [...new Set(fields.errors.map((e) => e.extensions?.limit).filter((l): l is string => typeof l === 'string'))].sort();
+  return newAuditRecord({
+    at: new Date(),
+    requestId: fields.requestId,
+    subject: fields.principal.sub,
+    role: fields.principal.role,
+    purposeOfUse: fields.purposeOfUse,
+    action: 'request',
+    patientIds: [],
+    fieldGroups: [],
+    outcome: limits.length > 0 ? 'denied' : 'error',
+    detail: { ...(fields.operationName && { operationName: fields.operationName }), ...fields.detail, errorCodes: codes, ...(limits.length > 0 && { limits }) },
+  });
+}
+
 function rejectedRequest(
   ctx: RequestContext,
   request: { http?: { headers: { get(name: string): string | undefined | null } } },
   operationName: string | null | undefined,
   errors: readonly { extensions?: Record<string, unknown> }[],
 ): AuditRecord {
-  const codes = [...new Set(errors.map((e) => String(e.extensions?.code ?? 'UNKNOWN')))].sort();
-  const limits = [...new Set(errors.map((e) => e.extensions?.limit).filter((l): l is string => typeof l === 'string'))].sort();
-  return newAuditRecord({
-    at: new Date(),
+  return rejectedRequestRecord({
     requestId: ctx.requestId,
-    subject: ctx.principal.sub,
-    role: ctx.principal.role,
+    principal: ctx.principal,
     purposeOfUse: purposeOfUse(request.http?.headers.get(PURPOSE_OF_USE_HEADER)),
-    action: 'request',
-    patientIds: [],
-    fieldGroups: [],
-    outcome: limits.length > 0 ? 'denied' : 'error',
-    detail: { ...(operationName && { operationName }), errorCodes: codes, ...(limits.length > 0 && { limits }) },
+    operationName,
+    errors,
   });
 }
 

@@ -228,29 +228,40 @@ export function estimateCost(schema: GraphQLSchema, document: DocumentNode, oper
 }
 
 /**
- * Apollo plugin for the limits that need the variables: string lengths, the cost estimate and the number
- * of patients one request may ask for (summed over aliases, so two `patients` fields cannot
- * double the cap). Runs before execution; both answer HTTP 400.
+ * The limits that need the variables: string lengths, the cost estimate and the number of
+ * patients one request may ask for (summed over aliases, so two `patients` fields cannot
+ * double the cap). Throws the refusal (HTTP 400 on the HTTP endpoint); the event streams
+ * run it on subscriptions too.
  */
+export function checkOperationLimits(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown> | undefined,
+  limits: OperationLimits,
+): void {
+  checkStringLengths(document, variables, limits.maxStringLength);
+  const { cost, patients } = estimateCost(schema, document, operation, variables ?? {});
+  if (cost > limits.maxCost) {
+    throw tooComplex(`Operation is too expensive: estimated cost ${cost}, at most ${limits.maxCost} allowed`, 'cost', limits.maxCost, cost);
+  }
+  if (patients > limits.maxPatientsPerRequest) {
+    throw new BadUserInputError(`at most ${limits.maxPatientsPerRequest} patients per request (this one asks for ${patients})`, {
+      limit: 'patients',
+      max: limits.maxPatientsPerRequest,
+      http: { status: 400 },
+    });
+  }
+}
+
+/** Apollo plugin running {@link checkOperationLimits} before execution. */
 export function limitsPlugin(limits: OperationLimits): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, operation, request }) {
           if (!operation) return;
-          checkStringLengths(document, request.variables, limits.maxStringLength);
-          const { cost, patients } = estimateCost(schema, document, operation, request.variables ?? {});
-          if (cost > limits.maxCost) {
-            throw tooComplex(`Operation is too expensive: estimated cost ${cost}, at most ${limits.maxCost} allowed`, 'cost', limits.maxCost, cost);
-          }
-          if (patients > limits.maxPatientsPerRequest) {
-            const err = new BadUserInputError(`at most ${limits.maxPatientsPerRequest} patients per request (this one asks for ${patients})`, {
-              limit: 'patients',
-              max: limits.maxPatientsPerRequest,
-              http: { status: 400 },
-            });
-            throw err;
-          }
+          checkOperationLimits(schema, document, operation, request.variables, limits);
         },
       };
     },

@@ -45,8 +45,9 @@ describe.skipIf(!cliBuilt())('README CLI commands on the shipped chartgraph.yaml
     const moved = shipped
       .replace(/127\.0\.0\.1:410([0-3])/g, (_, i: string) => `127.0.0.1:${base + Number(i)}`)
       .replace(/port: 4000/, `port: ${gatewayPort}`)
+      .replace(/127\.0\.0\.1:4000/g, `127.0.0.1:${gatewayPort}`)
       .replace(/logLevel: \w+/, 'logLevel: info');
-    expect(moved).not.toMatch(/:410[0-3]|port: 4000/);
+    expect(moved).not.toMatch(/:410[0-3]|:4000|port: 4000/);
     configFile = path.join(dir, 'chartgraph.yaml');
     await writeFile(configFile, moved);
     sandbox = startCli(['sandbox', '--base-port', String(base)], { cwd: dir, env: cleanEnv });

@@ -147,16 +147,18 @@ describe('care-coordination events (PGlite, one gateway)', () => {
     expect(asBilling.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 
-  it('every delivered event is an audited read of that patient', async () => {
-    const audit = await until('audit rows', async () => {
-      const rows = await gw.services.database.prisma.auditEvent.findMany({ where: { role: 'care_coordinator', action: 'read' } });
-      const delivered = rows.filter((r) => (r.detail as any)?.transport === 'sse' && r.fieldGroups.includes('events'));
-      return delivered.length > 0 ? delivered : undefined;
+  it('every delivered event is an audited read of that patient, and so is the refused subscription', async () => {
+    const rows = await until('audit rows', async () => {
+      const found = await gw.services.database.prisma.auditEvent.findMany({ where: { role: 'care_coordinator', action: 'read' } });
+      const sse = found.filter((r) => (r.detail as any)?.transport === 'sse' && r.fieldGroups.includes('events'));
+      return sse.length >= 2 ? sse : undefined;
     });
+    const audit = rows.filter((r) => r.outcome === 'success');
     expect(audit).toHaveLength(1);
     expect(audit[0].patientIds).toEqual([unifiedId]);
     expect(audit[0].fieldGroups).toEqual(expect.arrayContaining(['encounters', 'events']));
-    expect(audit[0].outcome).toBe('success');
+    // The subscription for lab values, refused to the care coordinator.
+    expect(rows.filter((r) => r.outcome !== 'success').map((r) => [r.outcome, r.patientIds, r.fieldGroups, (r.detail as any).errorCodes])).toEqual([['denied', [unifiedId], ['events'], ['FORBIDDEN']]]);
   });
 
   it('a client resuming with its last event id gets what it missed, across a gateway restart', async () => {

@@ -4,14 +4,16 @@ import { SSN_SYSTEM } from '../../sandbox/index.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 // The walking skeleton over real HTTP: two simulated EHRs (mercy accepts OR lists and needs
-// SMART Backend Services; stjude does neither), the gateway on PGlite, dev tokens.
+// SMART Backend Services; stjude does neither, but offers rest-hook Subscriptions), the
+// gateway on PGlite, dev tokens. The event feed is off: a notification URL alone must not make
+// the gateway subscribe at St. Jude (the upstream call counts below stay exact).
 
 const MERCY_PAGE = 100; // min(config pageSize 100, mercy maxCount 100)
 const STJUDE_PAGE = 50; // stjude maxCount
 
 let t: TestGateway;
 beforeAll(async () => {
-  t = await startTestGateway({ sourceOptions: { timeoutMs: 1500 } });
+  t = await startTestGateway({ sourceOptions: { timeoutMs: 1500 }, events: { notificationBaseUrl: 'http://127.0.0.1:9' } });
 });
 afterAll(async () => t?.close());
 
@@ -259,6 +261,18 @@ describe('authentication and permissions', () => {
       { id: 'mercy', name: 'Mercy Hospital', kind: 'fhir', status: 'UP', capabilities: { fhirVersion: '4.0.1', patientOrSearch: true, maxCount: 100 } },
       { id: 'stjude', name: 'St. Jude Medical Center', kind: 'fhir', status: expect.any(String), capabilities: { fhirVersion: '4.0.1', patientOrSearch: false, maxCount: 50 } },
     ]);
+  });
+});
+
+describe('the event feed, off', () => {
+  it('creates no Subscription at the EHR that offers them, and polls nothing', async () => {
+    const stjude = t.sandbox.ehr('stjude');
+    const offered = await (await fetch(`${stjude.baseUrl}/metadata`)).json();
+    expect(offered.rest[0].resource.map((r: any) => r.type)).toContain('Subscription');
+    expect(stjude.restHooks.active).toBe(0);
+    for (const ehr of t.sandbox.ehrs) expect(ehr.requests.entries.filter((r) => r.resourceType === 'Subscription')).toEqual([]);
+    expect(await t.gateway.services.database.prisma.eventSourceSubscription.count()).toBe(0);
+    expect(await t.gateway.services.database.prisma.eventCursor.count()).toBe(0);
   });
 });
 

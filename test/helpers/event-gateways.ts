@@ -1,7 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { createClient, type Client } from 'graphql-ws';
 import { pino } from 'pino';
+import WebSocket from 'ws';
 import { parseConfig } from '../../config/load-config.js';
 import type { ChartgraphConfig } from '../../config/config.schema.js';
 import type { DatabaseKind } from '../../datasources/cache/database.js';
@@ -18,9 +20,10 @@ export interface EventRig {
   config: ChartgraphConfig;
   /** Starts one more gateway on the shared database (on `port`, default any free one). */
   startGateway(port?: number): Promise<Gateway>;
-  token(role: Role, scopes?: string[]): Promise<string>;
+  /** A dev token for `role`; `sub` names another client of that role (its own rate-limit budget). */
+  token(role: Role, scopes?: string[], sub?: string): Promise<string>;
   /** POSTs a GraphQL query to `gateway`. */
-  query<T = any>(gateway: Gateway, query: string, variables?: Record<string, unknown>, role?: Role): Promise<{ status: number; data?: T; errors?: any[] }>;
+  query<T = any>(gateway: Gateway, query: string, variables?: Record<string, unknown>, role?: Role, token?: string): Promise<{ status: number; data?: T; errors?: any[] }>;
   close(): Promise<void>;
 }
 
@@ -63,9 +66,9 @@ export async function startEventRig(opts: EventRigOptions = {}): Promise<EventRi
   });
   const gateways: Gateway[] = [];
   const tokens = new Map<string, string>();
-  const token = async (role: Role, scopes?: string[]) => {
-    const key = `${role} ${scopes?.join(' ') ?? ''}`;
-    if (!tokens.has(key)) tokens.set(key, await mintDevToken(config.auth, { role, scopes }, secretFile));
+  const token = async (role: Role, scopes?: string[], sub?: string) => {
+    const key = `${role} ${scopes?.join(' ') ?? ''} ${sub ?? ''}`;
+    if (!tokens.has(key)) tokens.set(key, await mintDevToken(config.auth, { role, scopes, sub }, secretFile));
     return tokens.get(key)!;
   };
   return {
@@ -78,10 +81,10 @@ export async function startEventRig(opts: EventRigOptions = {}): Promise<EventRi
       return g;
     },
     token,
-    async query(gateway, query, variables, role = 'clinician') {
+    async query(gateway, query, variables, role = 'clinician', given) {
       const res = await fetch(`${gateway.url}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${await token(role)}` },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${given ?? (await token(role))}` },
         body: JSON.stringify({ query, variables }),
       });
       const body = (await res.json()) as { data?: any; errors?: any[] };
@@ -109,11 +112,11 @@ export interface SseSubscription {
 }
 
 /** Opens `POST /graphql/stream` with `Accept: text/event-stream` and parses the events as they come. */
-export async function openSse(url: string, token: string | null, query: string, variables?: Record<string, unknown>): Promise<SseSubscription> {
+export async function openSse(url: string, token: string | null, query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}): Promise<SseSubscription> {
   const abort = new AbortController();
   const res = await fetch(`${url}/graphql/stream`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...(token && { authorization: `Bearer ${token}` }) },
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...(token && { authorization: `Bearer ${token}` }), ...headers },
     body: JSON.stringify({ query, variables }),
     signal: abort.signal,
   });
@@ -146,6 +149,9 @@ export async function openSse(url: string, token: string | null, query: string, 
       notify();
     })();
   } else {
+    // A refusal before the stream opened (401, 429, 400): its GraphQL errors, as one result.
+    const body = (await res.json().catch(() => null)) as { errors?: any[] } | null;
+    if (body?.errors) results.push({ errors: body.errors });
     ended = true;
   }
   return {
@@ -173,5 +179,79 @@ export async function openSse(url: string, token: string | null, query: string, 
     close() {
       abort.abort();
     },
+  };
+}
+
+/** One operation on a WebSocket (graphql-ws): its results, and how it ended. */
+export interface WsOperation {
+  results: Array<{ data?: any; errors?: any[] }>;
+  /** Settles when the server completes the operation or refuses it (`errors`: the `error` message's payload). */
+  ended: Promise<{ errors?: any[] }>;
+  /** Resolves when at least `n` results arrived (rejects after `timeoutMs` or when the operation ends first). */
+  waitFor(n: number, timeoutMs?: number): Promise<Array<{ data?: any; errors?: any[] }>>;
+  cancel(): void;
+}
+
+/** A graphql-ws client on the gateway's `/graphql`, the bearer token in the connection parameters. */
+export function openWs(url: string, token: string): { client: Client; run(query: string, variables?: Record<string, unknown>): WsOperation; close(): Promise<void> } {
+  const client = createClient({
+    url: url.replace(/^http/, 'ws') + '/graphql',
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${token}` },
+    retryAttempts: 0,
+    lazy: true,
+  });
+  return {
+    client,
+    run(query, variables) {
+      const results: Array<{ data?: any; errors?: any[] }> = [];
+      const waiters: Array<() => void> = [];
+      const notify = () => waiters.splice(0).forEach((w) => w());
+      let over = false;
+      let cancel = () => {};
+      const ended = new Promise<{ errors?: any[] }>((resolve) => {
+        cancel = client.subscribe(
+          { query, variables },
+          {
+            next: (r) => {
+              results.push(r as { data?: any; errors?: any[] });
+              notify();
+            },
+            error: (err) => {
+              over = true;
+              notify();
+              resolve({ errors: Array.isArray(err) ? err : [{ message: String((err as Error)?.message ?? err) }] });
+            },
+            complete: () => {
+              over = true;
+              notify();
+              resolve({});
+            },
+          },
+        );
+      });
+      return {
+        results,
+        ended,
+        async waitFor(n, timeoutMs = 10_000) {
+          const deadline = Date.now() + timeoutMs;
+          while (results.length < n) {
+            if (over) throw new Error(`operation ended after ${results.length} of ${n} results`);
+            const left = deadline - Date.now();
+            if (left <= 0) throw new Error(`only ${results.length} of ${n} results within ${timeoutMs} ms`);
+            await new Promise<void>((resolve) => {
+              const t = setTimeout(resolve, left);
+              waiters.push(() => {
+                clearTimeout(t);
+                resolve();
+              });
+            });
+          }
+          return results;
+        },
+        cancel: () => cancel(),
+      };
+    },
+    close: () => client.dispose() as Promise<void>,
   };
 }

@@ -42,6 +42,8 @@ export interface TestGatewayOptions {
   analytics?: Record<string, unknown>;
   /** `cache` keys over the defaults (by default nothing is served from the cache). */
   cache?: Record<string, unknown>;
+  /** `events` config keys (the event feed is off by default). */
+  events?: Record<string, unknown>;
   /** Keys over every sandbox source entry (`timeoutMs`, `resilience`, ...). */
   sourceOptions?: Record<string, unknown>;
   database?: DatabaseKind;
@@ -74,6 +76,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
       cache: { url: db.url, defaultTtlSeconds: 0, staleWhileRevalidateSeconds: 0, staleIfErrorSeconds: 0, ...opts.cache },
       auth: { mode: 'dev' },
       ...(opts.analytics && { analytics: opts.analytics }),
+      ...(opts.events && { events: opts.events }),
       sources,
     };
     const config = parseConfig(raw);
