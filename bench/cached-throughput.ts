@@ -1,6 +1,6 @@
 import '../server/production-env.js';
 import 'reflect-metadata';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,7 +21,9 @@ import { mintDevToken } from '../server/auth.js';
 // ratios. Every error and non-2xx answer counts. One extra gateway round runs under the
 // V8 CPU profiler and is summarised by where the time went.
 //
-//   node dist/bench/cached-throughput.js [--seconds 5] [--rounds 3]
+//   node dist/bench/cached-throughput.js [--seconds 5] [--rounds 3] [--cpuprofile out.cpuprofile]
+//
+// --cpuprofile keeps the profiled round's raw V8 profile (for Chrome DevTools or speedscope).
 
 export interface ThroughputResult {
   lines: string[];
@@ -86,7 +88,7 @@ function summarise(profile: { nodes: { id: number; callFrame: { url: string; fun
       : url.startsWith('node:') || url === '' ? 'Node internals (HTTP, streams, async hooks)'
       : 'other';
     groups.set(group, (groups.get(group) ?? 0) + t);
-    if (/\/dist\/(?!sandbox)/.test(url)) {
+    if (group === 'chartgraph') {
       const key = `${fn || '(anonymous)'} ${url.split('/dist/')[1]}`;
       fns.set(key, (fns.get(key) ?? 0) + t);
     }
@@ -102,7 +104,7 @@ function summarise(profile: { nodes: { id: number; callFrame: { url: string; fun
   ];
 }
 
-export async function runCachedThroughput(opts: { seconds: number; rounds: number }): Promise<ThroughputResult> {
+export async function runCachedThroughput(opts: { seconds: number; rounds: number; cpuprofile?: string }): Promise<ThroughputResult> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'cg-tput-'));
   const sandbox = await startSandbox({ maxPatients: 20 });
   const config = parseConfig({
@@ -147,6 +149,7 @@ export async function runCachedThroughput(opts: { seconds: number; rounds: numbe
     await load(`${gw.url}/graphql`, body, token, opts.seconds);
     const { profile } = (await session.post('Profiler.stop')) as { profile: Parameters<typeof summarise>[0] };
     session.disconnect();
+    if (opts.cpuprofile) await writeFile(opts.cpuprofile, JSON.stringify(profile));
 
     const ratio = median(ratios);
     const lines = [
@@ -178,6 +181,8 @@ function flag(name: string, fallback: number): number {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const result = await runCachedThroughput({ seconds: flag('--seconds', 5), rounds: flag('--rounds', 3) });
+  const i = process.argv.indexOf('--cpuprofile');
+  const cpuprofile = i >= 0 ? process.argv[i + 1] : undefined;
+  const result = await runCachedThroughput({ seconds: flag('--seconds', 5), rounds: flag('--rounds', 3), cpuprofile });
   console.log(result.lines.join('\n'));
 }
