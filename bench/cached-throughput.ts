@@ -40,6 +40,7 @@ const median = (xs: number[]) => {
 };
 
 async function load(url: string, body: string, token: string | null, seconds: number) {
+  const cpu = process.cpuUsage();
   const r = await autocannon({
     url,
     method: 'POST',
@@ -48,7 +49,11 @@ async function load(url: string, body: string, token: string | null, seconds: nu
     headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
     body,
   });
-  return { rps: r.requests.average, errors: r.errors + r.non2xx + r.timeouts };
+  const used = process.cpuUsage(cpu);
+  // CPU time of this process (server, sandbox and load generator) per request: unlike req/s,
+  // it hardly moves when other work on the machine takes the cores away.
+  const cpuUsPerRequest = (used.user + used.system) / Math.max(1, r.requests.total);
+  return { rps: r.requests.average, cpuUsPerRequest, errors: r.errors + r.non2xx + r.timeouts };
 }
 
 async function helloWorld() {
@@ -132,14 +137,18 @@ export async function runCachedThroughput(opts: { seconds: number; rounds: numbe
     await load(`${gw.url}/graphql`, body, token, 1);
 
     const ratios: number[] = [];
+    const cpuRatios: number[] = [];
     const rounds: string[] = [];
+    const cpuRounds: string[] = [];
     let errors = 0;
     for (let r = 0; r < opts.rounds; r++) {
       const base = await load(hello.url, helloBody, null, opts.seconds);
       const ours = await load(`${gw.url}/graphql`, body, token, opts.seconds);
       errors += ours.errors + base.errors;
       ratios.push(ours.rps / base.rps);
+      cpuRatios.push(base.cpuUsPerRequest / ours.cpuUsPerRequest);
       rounds.push(`${ours.rps.toFixed(0)} / ${base.rps.toFixed(0)}`);
+      cpuRounds.push(`${ours.cpuUsPerRequest.toFixed(0)} / ${base.cpuUsPerRequest.toFixed(0)}`);
     }
 
     const session = new Session();
@@ -158,6 +167,7 @@ export async function runCachedThroughput(opts: { seconds: number; rounds: numbe
       `Command: \`node dist/bench/cached-throughput.js --seconds ${opts.seconds} --rounds ${opts.rounds}\` (NODE_ENV=${process.env.NODE_ENV}). 10 connections, alternating rounds.`,
       '',
       `- ratio, median of ${opts.rounds} rounds (target >= 40%): **${(ratio * 100).toFixed(0)}%** (rounds ${ratios.map((x) => `${(x * 100).toFixed(0)}%`).join(', ')}; req/s gateway / hello: ${rounds.join(', ')})`,
+      `- CPU time per request, hello / gateway, median (steadier than req/s on a busy machine): **${(median(cpuRatios) * 100).toFixed(0)}%** (rounds ${cpuRatios.map((x) => `${(x * 100).toFixed(0)}%`).join(', ')}; µs per request gateway / hello: ${cpuRounds.join(', ')})`,
       `- errors and non-2xx answers, all rounds: ${errors}`,
       '',
       'Profile of one more gateway round (gateway, sandbox and load generator share the process):',
