@@ -17,7 +17,7 @@ import { createGraphiql, graphiqlEnabled } from './graphiql.js';
 import { createMetrics } from './metrics.js';
 import { EXPLAIN_HEADER, ExplainCollector, currentExplainCollector, explainPlugin, runWithExplainCollector, wantsExplain } from './plugins/explain.js';
 import { auditPlugin, purposeOfUse, PURPOSE_OF_USE_HEADER } from './plugins/audit.js';
-import { checkDocumentSize } from './plugins/document-size.js';
+import { createDocumentSizeCheck } from './plugins/document-size.js';
 import { armorProtection, limitsPlugin, noSubscriptionOverHttpRule } from './plugins/limits.js';
 import { createFormatError, responseErrorsPlugin } from './plugins/response-errors.js';
 import { createRateLimiter } from './rate-limit.js';
@@ -183,6 +183,7 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', database, pendingMigrations: pending, sources });
   });
 
+  const checkDocumentSize = createDocumentSizeCheck(config.limits);
   const graphql = fastifyApolloHandler(apollo, {
     context: async (request, reply) => {
       const limits = config.limits;
@@ -220,7 +221,7 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
       // faster than the document, so an oversized one is refused on its text.
       try {
         const body = request.body as unknown;
-        for (const op of Array.isArray(body) ? body : [body]) checkDocumentSize((op as { query?: unknown } | null)?.query, limits);
+        for (const op of Array.isArray(body) ? body : [body]) checkDocumentSize((op as { query?: unknown } | null)?.query);
       } catch (err) {
         if (err instanceof ChartgraphError) refused(principal, err);
         throw err;
