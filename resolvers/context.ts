@@ -61,6 +61,24 @@ export interface RequestContext {
   budget: RequestBudget;
 }
 
+const withRefs = new WeakMap<GatewayServices, RequestContext['services']>();
+
+/**
+ * The services with `sourceRef`, made once per services object rather than copied per
+ * request. The services are its prototype, so what is set on them later (the event feed)
+ * shows through.
+ */
+function withSourceRefs(services: GatewayServices): RequestContext['services'] {
+  let extended = withRefs.get(services);
+  if (!extended) {
+    const names = new Map(services.config.sources.map((s) => [s.id, { id: s.id, name: s.name ?? s.id }]));
+    const sourceRef = (id: string): SourceRef => names.get(id) ?? { id, name: id };
+    extended = Object.assign(Object.create(services) as GatewayServices, { sourceRef });
+    withRefs.set(services, extended);
+  }
+  return extended;
+}
+
 /** The one context factory: the HTTP server and the tests both build contexts here. */
 export function createRequestContext(
   services: GatewayServices,
@@ -81,12 +99,11 @@ export function createRequestContext(
     cachePolicy: services.config.cache,
     onCacheLookup: request.onCacheLookup,
   });
-  const names = new Map(services.config.sources.map((s) => [s.id, { id: s.id, name: s.name ?? s.id }]));
   return {
     requestId: request.requestId,
     principal: request.principal,
     logger: services.logger.child({ requestId: request.requestId }),
-    services: { ...services, sourceRef: (id) => names.get(id) ?? { id, name: id } },
+    services: withSourceRefs(services),
     loaders,
     patients: new PatientDirectory({
       loaders,
