@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { CohortService } from '../analytics/cohort-service.js';
 import type { ChartgraphConfig } from '../config/config.schema.js';
 import type { AuditStore } from '../datasources/cache/audit-store.js';
+import type { DatabaseNotes } from '../datasources/cache/database-health.js';
 import type { PatientIndex } from '../datasources/cache/patient-index.js';
 import type { PatientWalk } from '../datasources/cache/patient-walk.js';
 import type { SearchCache } from '../datasources/cache/search-cache.js';
@@ -59,6 +60,8 @@ export interface RequestContext {
   eligibility: EligibilityLoaders;
   /** The request's one deadline over every upstream call (`limits.requestDeadlineMs`). */
   budget: RequestBudget;
+  /** Whether the request had to do without the cache database (HTTP requests; see DatabaseHealth.runRequest). */
+  databaseNotes?: DatabaseNotes;
 }
 
 const withRefs = new WeakMap<GatewayServices, RequestContext['services']>();
@@ -89,6 +92,7 @@ export function createRequestContext(
     onCacheLookup?: (lookup: CacheLookup) => void;
     /** Aborts when the client goes away; the request's deadline is added to it. */
     signal?: AbortSignal;
+    databaseNotes?: DatabaseNotes;
   },
 ): RequestContext {
   const budget = new RequestBudget(services.config.limits.requestDeadlineMs, request.signal);
@@ -128,5 +132,6 @@ export function createRequestContext(
     audit: new RequestAuditTrail(),
     eligibility: createEligibilityLoaders(services.payers),
     budget,
+    ...(request.databaseNotes && { databaseNotes: request.databaseNotes }),
   };
 }

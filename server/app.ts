@@ -23,7 +23,7 @@ import { createFormatError, responseErrorsPlugin } from './plugins/response-erro
 import { createRateLimiter } from './rate-limit.js';
 import { buildGatewaySchema } from './schema.js';
 import { loadMigrations } from '../datasources/cache/migrator.js';
-import { runWithDatabaseNotes } from '../datasources/cache/database-health.js';
+import type { DatabaseNotes } from '../datasources/cache/database-health.js';
 import { databaseOutagePlugin } from './plugins/database-outage.js';
 import { createTelemetry } from './telemetry.js';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
@@ -146,7 +146,7 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
     formatError: createFormatError(logger, services.databaseHealth),
     plugins: [
       responseErrorsPlugin(),
-      databaseOutagePlugin(),
+      databaseOutagePlugin(services.databaseHealth),
       ApolloServerPluginLandingPageDisabled(),
       // Answers hold patient data: no cache hints, and no per-field hook computing them.
       ApolloServerPluginCacheControlDisabled(),
@@ -184,6 +184,8 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
   });
 
   const checkDocumentSize = createDocumentSizeCheck(config.limits);
+  // Each GraphQL request's database notes, from the route handler to its context.
+  const databaseNotes = new WeakMap<object, DatabaseNotes>();
   const graphql = fastifyApolloHandler(apollo, {
     context: async (request, reply) => {
       const limits = config.limits;
@@ -236,6 +238,7 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
         principal,
         requestId: String(request.id),
         signal: gone.signal,
+        databaseNotes: databaseNotes.get(request),
         onCacheLookup: (lookup) => {
           metrics.cacheLookup(lookup);
           telemetry?.cacheLookup(lookup);
@@ -265,13 +268,16 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
     url: '/graphql',
     handler: (request, reply) => {
       if (graphiql?.wantsPage(request)) return graphiql.sendPage(reply);
-      // The explain scope only for requests that ask: an AsyncLocalStorage scope costs every
-      // request it covers (async hooks on each promise). Each request's upstream calls reach its
-      // explain collector through it, and its misses of an unreachable database its notes.
+      // The explain scope only for requests that ask, and the database notes' scope only
+      // during an outage: an AsyncLocalStorage scope costs every request it covers (async
+      // hooks on each promise). Each request's upstream calls reach its explain collector
+      // through it, and its misses of an unreachable database its notes.
       const header = request.headers[EXPLAIN_HEADER];
       const explain = wantsExplain(typeof header === 'string' ? header : undefined, requestExtensions(request.body, request.query));
+      const notes = services.databaseHealth.notesForRequest();
+      databaseNotes.set(request, notes);
       const handle = () => graphql.call(fastify, request, reply);
-      const run = () => runWithDatabaseNotes({ unavailable: false }, () => (explain ? runWithExplainCollector(new ExplainCollector(), handle) : handle()));
+      const run = () => services.databaseHealth.runRequest(notes, () => (explain ? runWithExplainCollector(new ExplainCollector(), handle) : handle()));
       return telemetry ? telemetry.runRequest(String(request.id), run) : run();
     },
   });
