@@ -1,5 +1,6 @@
 import '../server/production-env.js';
 import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import os from 'node:os';
@@ -9,6 +10,7 @@ import { ApolloServer } from '@apollo/server';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
+import pg from 'pg';
 import { pino } from 'pino';
 import { parseConfig } from '../config/load-config.js';
 import { startSandbox } from '../sandbox/index.js';
@@ -21,8 +23,12 @@ import { mintDevToken } from '../server/auth.js';
 // ratios. Every error and non-2xx answer counts. One extra gateway round runs under the
 // V8 CPU profiler and is summarised by where the time went.
 //
-//   node dist/bench/cached-throughput.js [--seconds 5] [--rounds 3] [--cpuprofile out.cpuprofile]
+//   node dist/bench/cached-throughput.js [--seconds 5] [--rounds 3] [--postgres] [--cpuprofile out.cpuprofile]
 //
+// The cache and audit database is PGlite in this process by default; --postgres puts it on a
+// throwaway PostgreSQL database (CHARTGRAPH_BENCH_PG_URL, default
+// postgresql://postgres@127.0.0.1:5432/postgres), as production runs it, so that the audit
+// inserts' CPU is the database server's, not the gateway's.
 // --cpuprofile keeps the profiled round's raw V8 profile (for Chrome DevTools or speedscope).
 
 export interface ThroughputResult {
@@ -66,9 +72,23 @@ async function helloWorld() {
 }
 
 /** Self time of a CPU profile grouped by where the code lives. */
-function summarise(profile: { nodes: { id: number; callFrame: { url: string; functionName: string } }[]; samples: number[]; timeDeltas: number[] }): string[] {
+function summarise(profile: {
+  nodes: { id: number; callFrame: { url: string; functionName: string }; children?: number[] }[];
+  samples: number[];
+  timeDeltas: number[];
+}): string[] {
+  // The profiler's own stop (serialising the profile, under node:inspector) is no part of serving.
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const profiler = new Set<number>();
+  const mark = (id: number) => {
+    profiler.add(id);
+    for (const c of byId.get(id)?.children ?? []) mark(c);
+  };
+  for (const n of profile.nodes) if (n.callFrame.url === 'node:inspector' && !profiler.has(n.id)) mark(n.id);
   const self = new Map<number, number>();
-  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  profile.samples.forEach((id, i) => {
+    if (!profiler.has(id)) self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
   const groups = new Map<string, number>();
   const fns = new Map<string, number>();
   let total = 0;
@@ -109,12 +129,33 @@ function summarise(profile: { nodes: { id: number; callFrame: { url: string; fun
   ];
 }
 
-export async function runCachedThroughput(opts: { seconds: number; rounds: number; cpuprofile?: string }): Promise<ThroughputResult> {
+const PG_URL = process.env.CHARTGRAPH_BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+
+/** A throwaway PostgreSQL database: its URL and how to drop it. */
+async function throwawayPostgres(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `cg_bench_tput_${randomBytes(4).toString('hex')}`;
+  const admin = async (sql: string) => {
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    try {
+      await c.query(sql);
+    } finally {
+      await c.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const u = new URL(PG_URL);
+  u.pathname = `/${name}`;
+  return { url: u.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+export async function runCachedThroughput(opts: { seconds: number; rounds: number; postgres?: boolean; cpuprofile?: string }): Promise<ThroughputResult> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'cg-tput-'));
+  const database = opts.postgres ? await throwawayPostgres() : undefined;
   const sandbox = await startSandbox({ maxPatients: 20 });
   const config = parseConfig({
     server: { port: 0, logLevel: 'silent' },
-    cache: { url: `pglite:${path.join(dir, 'db')}`, defaultTtlSeconds: 3600 },
+    cache: { url: database?.url ?? `pglite:${path.join(dir, 'db')}`, defaultTtlSeconds: 3600 },
     auth: { mode: 'dev' },
     limits: { rateLimit: { perMinute: 10_000_000 } },
     sources: sandbox.sourcesConfig(),
@@ -164,7 +205,7 @@ export async function runCachedThroughput(opts: { seconds: number; rounds: numbe
     const lines = [
       '### Cached one-patient query (5 lists of 20) against a bare Apollo hello-world',
       '',
-      `Command: \`node dist/bench/cached-throughput.js --seconds ${opts.seconds} --rounds ${opts.rounds}\` (NODE_ENV=${process.env.NODE_ENV}). 10 connections, alternating rounds.`,
+      `Command: \`node dist/bench/cached-throughput.js --seconds ${opts.seconds} --rounds ${opts.rounds}${opts.postgres ? ' --postgres' : ''}\` (NODE_ENV=${process.env.NODE_ENV}; cache and audit database: ${opts.postgres ? 'PostgreSQL' : 'PGlite in this process'}). 10 connections, alternating rounds.`,
       '',
       `- ratio, median of ${opts.rounds} rounds (target >= 40%): **${(ratio * 100).toFixed(0)}%** (rounds ${ratios.map((x) => `${(x * 100).toFixed(0)}%`).join(', ')}; req/s gateway / hello: ${rounds.join(', ')})`,
       `- CPU time per request, hello / gateway, median (steadier than req/s on a busy machine): **${(median(cpuRatios) * 100).toFixed(0)}%** (rounds ${cpuRatios.map((x) => `${(x * 100).toFixed(0)}%`).join(', ')}; µs per request gateway / hello: ${cpuRounds.join(', ')})`,
@@ -180,6 +221,7 @@ export async function runCachedThroughput(opts: { seconds: number; rounds: numbe
     await hello.close();
     await gw.close();
     await sandbox.close();
+    await database?.drop();
     await rm(dir, { recursive: true, force: true });
   }
 }
@@ -193,6 +235,7 @@ function flag(name: string, fallback: number): number {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const i = process.argv.indexOf('--cpuprofile');
   const cpuprofile = i >= 0 ? process.argv[i + 1] : undefined;
-  const result = await runCachedThroughput({ seconds: flag('--seconds', 5), rounds: flag('--rounds', 3), cpuprofile });
+  const postgres = process.argv.includes('--postgres');
+  const result = await runCachedThroughput({ seconds: flag('--seconds', 5), rounds: flag('--rounds', 3), postgres, cpuprofile });
   console.log(result.lines.join('\n'));
 }
