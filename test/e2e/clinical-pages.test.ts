@@ -31,9 +31,9 @@ async function walk() {
   const pages: any[] = [];
   let after: string | null = null;
   do {
-    const r = await t.query(PAGE, { id, after });
+    const r: { data?: any; errors?: unknown } = await t.query(PAGE, { id, after });
     expect(r.errors).toBeUndefined();
-    const page = r.data.patient.observations;
+    const page: any = r.data.patient.observations;
     pages.push(page);
     after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
   } while (after && pages.length < 100);
