@@ -18,10 +18,11 @@ import { startGateway } from '../server/app.js';
 import { mintDevToken } from '../server/auth.js';
 
 // Throughput of a cached one-patient query with 5 lists against a bare Apollo hello-world on
-// the same host, in alternating rounds (hello, gateway, hello, gateway, ...) so that a slow
-// moment of a shared machine lands on both; the ratio is the median of the per-round
-// ratios. Every error and non-2xx answer counts. One extra gateway round runs under the
-// V8 CPU profiler and is summarised by where the time went.
+// the same host, in alternating rounds (hello, floor, gateway, hello, ...) so that a slow
+// moment of a shared machine lands on all; the ratio is the median of the per-round ratios.
+// The floor answers the same query from constants with a bare Apollo: what Apollo and
+// graphql-js alone cost for this answer. Every error and non-2xx answer counts. One extra
+// gateway round runs under the V8 CPU profiler and is summarised by where the time went.
 //
 //   node dist/bench/cached-throughput.js [--seconds 5] [--rounds 3] [--postgres] [--cpuprofile out.cpuprofile]
 //
@@ -34,6 +35,8 @@ import { mintDevToken } from '../server/auth.js';
 export interface ThroughputResult {
   lines: string[];
   ratio: number;
+  /** The same answer shape from constants, bare Apollo, against hello-world (median of rounds). */
+  floorRatio: number;
   errors: number;
 }
 
@@ -64,6 +67,32 @@ async function load(url: string, body: string, token: string | null, seconds: nu
 
 async function helloWorld() {
   const apollo = new ApolloServer({ typeDefs: 'type Query { hello: String }', resolvers: { Query: { hello: () => 'world' } } });
+  await apollo.start();
+  const app = Fastify();
+  app.route({ method: ['GET', 'POST', 'OPTIONS'], url: '/graphql', handler: fastifyApolloHandler(apollo) });
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  return { url: `${url}/graphql`, close: async () => (await app.close(), await apollo.stop()) };
+}
+
+/**
+ * The same query answered by a bare Apollo from constant data (same types' shape, 40 items a
+ * list, sliced to `first`): what Apollo and graphql-js alone cost for this answer, with no
+ * gateway work at all. Its ratio to hello-world is the floor under the gateway's.
+ */
+async function sameShapeFromConstants() {
+  const conn = 'type Items { totalCount: Int! nodes: [Item!]! }';
+  const typeDefs = `type Query { patient(id: ID!): Patient } type Name { text: String } type Item { id: ID! } ${conn}
+    type Patient { id: ID! name: Name ${TYPES.map((t) => `${t}(first: Int): Items!`).join(' ')} }`;
+  const items = Array.from({ length: 40 }, (_, i) => ({ id: `mercy/Resource/${i}-0123456789abcdef` }));
+  const list = async (_p: unknown, args: { first?: number }) => ({ totalCount: items.length, nodes: items.slice(0, args.first ?? 50) });
+  const apollo = new ApolloServer({
+    typeDefs,
+    resolvers: {
+      Query: { patient: async (_r: unknown, args: { id: string }) => ({ id: args.id, name: { text: 'Ann Example' } }) },
+      Patient: Object.fromEntries(TYPES.map((t) => [t, list])),
+    },
+    stringifyResult: (value) => JSON.stringify(value),
+  });
   await apollo.start();
   const app = Fastify();
   app.route({ method: ['GET', 'POST', 'OPTIONS'], url: '/graphql', handler: fastifyApolloHandler(apollo) });
@@ -164,6 +193,7 @@ export async function runCachedThroughput(opts: { seconds: number; rounds: numbe
   const gw = await startGateway(config, { logger: pino({ level: 'silent' }), port: 0, devSecretFile });
   const token = await mintDevToken(config.auth, { role: 'clinician' }, devSecretFile);
   const hello = await helloWorld();
+  const floor = await sameShapeFromConstants();
   try {
     const person = sandbox.truth.patients.find((p) => p.ehrs.mercy && p.ehrs.stjude)!;
     const post = async (query: string, variables: Record<string, unknown>) =>
@@ -176,16 +206,22 @@ export async function runCachedThroughput(opts: { seconds: number; rounds: numbe
     const helloBody = JSON.stringify({ query: '{ hello }' });
     await load(hello.url, helloBody, null, 1); // warm-up, both sides
     await load(`${gw.url}/graphql`, body, token, 1);
+    await load(floor.url, body, null, 1);
 
     const ratios: number[] = [];
+    const floorRatios: number[] = [];
+    const floorRounds: string[] = [];
     const cpuRatios: number[] = [];
     const rounds: string[] = [];
     const cpuRounds: string[] = [];
     let errors = 0;
     for (let r = 0; r < opts.rounds; r++) {
       const base = await load(hello.url, helloBody, null, opts.seconds);
+      const constant = await load(floor.url, body, null, opts.seconds);
       const ours = await load(`${gw.url}/graphql`, body, token, opts.seconds);
-      errors += ours.errors + base.errors;
+      errors += ours.errors + base.errors + constant.errors;
+      floorRatios.push(constant.rps / base.rps);
+      floorRounds.push(`${constant.rps.toFixed(0)}`);
       ratios.push(ours.rps / base.rps);
       cpuRatios.push(base.cpuUsPerRequest / ours.cpuUsPerRequest);
       rounds.push(`${ours.rps.toFixed(0)} / ${base.rps.toFixed(0)}`);
@@ -209,6 +245,7 @@ export async function runCachedThroughput(opts: { seconds: number; rounds: numbe
       '',
       `- ratio, median of ${opts.rounds} rounds (target >= 40%): **${(ratio * 100).toFixed(0)}%** (rounds ${ratios.map((x) => `${(x * 100).toFixed(0)}%`).join(', ')}; req/s gateway / hello: ${rounds.join(', ')})`,
       `- CPU time per request, hello / gateway, median (steadier than req/s on a busy machine): **${(median(cpuRatios) * 100).toFixed(0)}%** (rounds ${cpuRatios.map((x) => `${(x * 100).toFixed(0)}%`).join(', ')}; µs per request gateway / hello: ${cpuRounds.join(', ')})`,
+      `- floor: the same query answered by a bare Apollo from constants, against hello-world: **${(median(floorRatios) * 100).toFixed(0)}%** (rounds ${floorRatios.map((x) => `${(x * 100).toFixed(0)}%`).join(', ')}; req/s ${floorRounds.join(', ')})`,
       `- errors and non-2xx answers, all rounds: ${errors}`,
       '',
       'Profile of one more gateway round (gateway, sandbox and load generator share the process):',
@@ -216,9 +253,10 @@ export async function runCachedThroughput(opts: { seconds: number; rounds: numbe
       ...summarise(profile),
       '',
     ];
-    return { lines, ratio, errors };
+    return { lines, ratio, floorRatio: median(floorRatios), errors };
   } finally {
     await hello.close();
+    await floor.close();
     await gw.close();
     await sandbox.close();
     await database?.drop();
