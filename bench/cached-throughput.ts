@@ -1,6 +1,7 @@
 import '../server/production-env.js';
 import 'reflect-metadata';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +10,7 @@ import { ApolloServer } from '@apollo/server';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
+import pg from 'pg';
 import { pino } from 'pino';
 import { parseConfig } from '../config/load-config.js';
 import { startSandbox } from '../sandbox/index.js';
@@ -16,16 +18,25 @@ import { startGateway } from '../server/app.js';
 import { mintDevToken } from '../server/auth.js';
 
 // Throughput of a cached one-patient query with 5 lists against a bare Apollo hello-world on
-// the same host, in alternating rounds (hello, gateway, hello, gateway, ...) so that a slow
-// moment of a shared machine lands on both; the ratio is the median of the per-round
-// ratios. Every error and non-2xx answer counts. One extra gateway round runs under the
-// V8 CPU profiler and is summarised by where the time went.
+// the same host, in alternating rounds (hello, floor, gateway, hello, ...) so that a slow
+// moment of a shared machine lands on all; the ratio is the median of the per-round ratios.
+// The floor answers the same query from constants with a bare Apollo: what Apollo and
+// graphql-js alone cost for this answer. Every error and non-2xx answer counts. One extra
+// gateway round runs under the V8 CPU profiler and is summarised by where the time went.
 //
-//   node dist/bench/cached-throughput.js [--seconds 5] [--rounds 3]
+//   node dist/bench/cached-throughput.js [--seconds 5] [--rounds 3] [--postgres] [--cpuprofile out.cpuprofile]
+//
+// The cache and audit database is PGlite in this process by default; --postgres puts it on a
+// throwaway PostgreSQL database (CHARTGRAPH_BENCH_PG_URL, default
+// postgresql://postgres@127.0.0.1:5432/postgres), as production runs it, so that the audit
+// inserts' CPU is the database server's, not the gateway's.
+// --cpuprofile keeps the profiled round's raw V8 profile (for Chrome DevTools or speedscope).
 
 export interface ThroughputResult {
   lines: string[];
   ratio: number;
+  /** The same answer shape from constants, bare Apollo, against hello-world (median of rounds). */
+  floorRatio: number;
   errors: number;
 }
 
@@ -38,6 +49,7 @@ const median = (xs: number[]) => {
 };
 
 async function load(url: string, body: string, token: string | null, seconds: number) {
+  const cpu = process.cpuUsage();
   const r = await autocannon({
     url,
     method: 'POST',
@@ -46,7 +58,11 @@ async function load(url: string, body: string, token: string | null, seconds: nu
     headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
     body,
   });
-  return { rps: r.requests.average, errors: r.errors + r.non2xx + r.timeouts };
+  const used = process.cpuUsage(cpu);
+  // CPU time of this process (server, sandbox and load generator) per request: unlike req/s,
+  // it hardly moves when other work on the machine takes the cores away.
+  const cpuUsPerRequest = (used.user + used.system) / Math.max(1, r.requests.total);
+  return { rps: r.requests.average, cpuUsPerRequest, errors: r.errors + r.non2xx + r.timeouts };
 }
 
 async function helloWorld() {
@@ -58,10 +74,50 @@ async function helloWorld() {
   return { url: `${url}/graphql`, close: async () => (await app.close(), await apollo.stop()) };
 }
 
+/**
+ * The same query answered by a bare Apollo from constant data (same types' shape, 40 items a
+ * list, sliced to `first`): what Apollo and graphql-js alone cost for this answer, with no
+ * gateway work at all. Its ratio to hello-world is the floor under the gateway's.
+ */
+async function sameShapeFromConstants() {
+  const conn = 'type Items { totalCount: Int! nodes: [Item!]! }';
+  const typeDefs = `type Query { patient(id: ID!): Patient } type Name { text: String } type Item { id: ID! } ${conn}
+    type Patient { id: ID! name: Name ${TYPES.map((t) => `${t}(first: Int): Items!`).join(' ')} }`;
+  const items = Array.from({ length: 40 }, (_, i) => ({ id: `mercy/Resource/${i}-0123456789abcdef` }));
+  const list = async (_p: unknown, args: { first?: number }) => ({ totalCount: items.length, nodes: items.slice(0, args.first ?? 50) });
+  const apollo = new ApolloServer({
+    typeDefs,
+    resolvers: {
+      Query: { patient: async (_r: unknown, args: { id: string }) => ({ id: args.id, name: { text: 'Ann Example' } }) },
+      Patient: Object.fromEntries(TYPES.map((t) => [t, list])),
+    },
+    stringifyResult: (value) => JSON.stringify(value),
+  });
+  await apollo.start();
+  const app = Fastify();
+  app.route({ method: ['GET', 'POST', 'OPTIONS'], url: '/graphql', handler: fastifyApolloHandler(apollo) });
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  return { url: `${url}/graphql`, close: async () => (await app.close(), await apollo.stop()) };
+}
+
 /** Self time of a CPU profile grouped by where the code lives. */
-function summarise(profile: { nodes: { id: number; callFrame: { url: string; functionName: string } }[]; samples: number[]; timeDeltas: number[] }): string[] {
+function summarise(profile: {
+  nodes: { id: number; callFrame: { url: string; functionName: string }; children?: number[] }[];
+  samples: number[];
+  timeDeltas: number[];
+}): string[] {
+  // The profiler's own stop (serialising the profile, under node:inspector) is no part of serving.
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const profiler = new Set<number>();
+  const mark = (id: number) => {
+    profiler.add(id);
+    for (const c of byId.get(id)?.children ?? []) mark(c);
+  };
+  for (const n of profile.nodes) if (n.callFrame.url === 'node:inspector' && !profiler.has(n.id)) mark(n.id);
   const self = new Map<number, number>();
-  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  profile.samples.forEach((id, i) => {
+    if (!profiler.has(id)) self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
   const groups = new Map<string, number>();
   const fns = new Map<string, number>();
   let total = 0;
@@ -86,7 +142,7 @@ function summarise(profile: { nodes: { id: number; callFrame: { url: string; fun
       : url.startsWith('node:') || url === '' ? 'Node internals (HTTP, streams, async hooks)'
       : 'other';
     groups.set(group, (groups.get(group) ?? 0) + t);
-    if (/\/dist\/(?!sandbox)/.test(url)) {
+    if (group === 'chartgraph') {
       const key = `${fn || '(anonymous)'} ${url.split('/dist/')[1]}`;
       fns.set(key, (fns.get(key) ?? 0) + t);
     }
@@ -102,12 +158,33 @@ function summarise(profile: { nodes: { id: number; callFrame: { url: string; fun
   ];
 }
 
-export async function runCachedThroughput(opts: { seconds: number; rounds: number }): Promise<ThroughputResult> {
+const PG_URL = process.env.CHARTGRAPH_BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+
+/** A throwaway PostgreSQL database: its URL and how to drop it. */
+async function throwawayPostgres(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `cg_bench_tput_${randomBytes(4).toString('hex')}`;
+  const admin = async (sql: string) => {
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    try {
+      await c.query(sql);
+    } finally {
+      await c.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const u = new URL(PG_URL);
+  u.pathname = `/${name}`;
+  return { url: u.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+export async function runCachedThroughput(opts: { seconds: number; rounds: number; postgres?: boolean; cpuprofile?: string }): Promise<ThroughputResult> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'cg-tput-'));
+  const database = opts.postgres ? await throwawayPostgres() : undefined;
   const sandbox = await startSandbox({ maxPatients: 20 });
   const config = parseConfig({
     server: { port: 0, logLevel: 'silent' },
-    cache: { url: `pglite:${path.join(dir, 'db')}`, defaultTtlSeconds: 3600 },
+    cache: { url: database?.url ?? `pglite:${path.join(dir, 'db')}`, defaultTtlSeconds: 3600 },
     auth: { mode: 'dev' },
     limits: { rateLimit: { perMinute: 10_000_000 } },
     sources: sandbox.sourcesConfig(),
@@ -116,6 +193,7 @@ export async function runCachedThroughput(opts: { seconds: number; rounds: numbe
   const gw = await startGateway(config, { logger: pino({ level: 'silent' }), port: 0, devSecretFile });
   const token = await mintDevToken(config.auth, { role: 'clinician' }, devSecretFile);
   const hello = await helloWorld();
+  const floor = await sameShapeFromConstants();
   try {
     const person = sandbox.truth.patients.find((p) => p.ehrs.mercy && p.ehrs.stjude)!;
     const post = async (query: string, variables: Record<string, unknown>) =>
@@ -128,16 +206,26 @@ export async function runCachedThroughput(opts: { seconds: number; rounds: numbe
     const helloBody = JSON.stringify({ query: '{ hello }' });
     await load(hello.url, helloBody, null, 1); // warm-up, both sides
     await load(`${gw.url}/graphql`, body, token, 1);
+    await load(floor.url, body, null, 1);
 
     const ratios: number[] = [];
+    const floorRatios: number[] = [];
+    const floorRounds: string[] = [];
+    const cpuRatios: number[] = [];
     const rounds: string[] = [];
+    const cpuRounds: string[] = [];
     let errors = 0;
     for (let r = 0; r < opts.rounds; r++) {
       const base = await load(hello.url, helloBody, null, opts.seconds);
+      const constant = await load(floor.url, body, null, opts.seconds);
       const ours = await load(`${gw.url}/graphql`, body, token, opts.seconds);
-      errors += ours.errors + base.errors;
+      errors += ours.errors + base.errors + constant.errors;
+      floorRatios.push(constant.rps / base.rps);
+      floorRounds.push(`${constant.rps.toFixed(0)}`);
       ratios.push(ours.rps / base.rps);
+      cpuRatios.push(base.cpuUsPerRequest / ours.cpuUsPerRequest);
       rounds.push(`${ours.rps.toFixed(0)} / ${base.rps.toFixed(0)}`);
+      cpuRounds.push(`${ours.cpuUsPerRequest.toFixed(0)} / ${base.cpuUsPerRequest.toFixed(0)}`);
     }
 
     const session = new Session();
@@ -147,14 +235,17 @@ export async function runCachedThroughput(opts: { seconds: number; rounds: numbe
     await load(`${gw.url}/graphql`, body, token, opts.seconds);
     const { profile } = (await session.post('Profiler.stop')) as { profile: Parameters<typeof summarise>[0] };
     session.disconnect();
+    if (opts.cpuprofile) await writeFile(opts.cpuprofile, JSON.stringify(profile));
 
     const ratio = median(ratios);
     const lines = [
       '### Cached one-patient query (5 lists of 20) against a bare Apollo hello-world',
       '',
-      `Command: \`node dist/bench/cached-throughput.js --seconds ${opts.seconds} --rounds ${opts.rounds}\` (NODE_ENV=${process.env.NODE_ENV}). 10 connections, alternating rounds.`,
+      `Command: \`node dist/bench/cached-throughput.js --seconds ${opts.seconds} --rounds ${opts.rounds}${opts.postgres ? ' --postgres' : ''}\` (NODE_ENV=${process.env.NODE_ENV}; cache and audit database: ${opts.postgres ? 'PostgreSQL' : 'PGlite in this process'}). 10 connections, alternating rounds.`,
       '',
       `- ratio, median of ${opts.rounds} rounds (target >= 40%): **${(ratio * 100).toFixed(0)}%** (rounds ${ratios.map((x) => `${(x * 100).toFixed(0)}%`).join(', ')}; req/s gateway / hello: ${rounds.join(', ')})`,
+      `- CPU time per request, hello / gateway, median (steadier than req/s on a busy machine): **${(median(cpuRatios) * 100).toFixed(0)}%** (rounds ${cpuRatios.map((x) => `${(x * 100).toFixed(0)}%`).join(', ')}; µs per request gateway / hello: ${cpuRounds.join(', ')})`,
+      `- floor: the same query answered by a bare Apollo from constants, against hello-world: **${(median(floorRatios) * 100).toFixed(0)}%** (rounds ${floorRatios.map((x) => `${(x * 100).toFixed(0)}%`).join(', ')}; req/s ${floorRounds.join(', ')})`,
       `- errors and non-2xx answers, all rounds: ${errors}`,
       '',
       'Profile of one more gateway round (gateway, sandbox and load generator share the process):',
@@ -162,11 +253,13 @@ export async function runCachedThroughput(opts: { seconds: number; rounds: numbe
       ...summarise(profile),
       '',
     ];
-    return { lines, ratio, errors };
+    return { lines, ratio, floorRatio: median(floorRatios), errors };
   } finally {
     await hello.close();
+    await floor.close();
     await gw.close();
     await sandbox.close();
+    await database?.drop();
     await rm(dir, { recursive: true, force: true });
   }
 }
@@ -178,6 +271,9 @@ function flag(name: string, fallback: number): number {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const result = await runCachedThroughput({ seconds: flag('--seconds', 5), rounds: flag('--rounds', 3) });
+  const i = process.argv.indexOf('--cpuprofile');
+  const cpuprofile = i >= 0 ? process.argv[i + 1] : undefined;
+  const postgres = process.argv.includes('--postgres');
+  const result = await runCachedThroughput({ seconds: flag('--seconds', 5), rounds: flag('--rounds', 3), postgres, cpuprofile });
   console.log(result.lines.join('\n'));
 }

@@ -97,8 +97,9 @@ export interface Loaders {
  */
 export function createLoaders(deps: LoaderDeps): Loaders {
   const { cache, budget } = deps;
-  const signal = deps.signal ?? budget?.signal;
-  const opts = { signal, budget };
+  // The budget's signal is made only when a call reaches a source (a cached answer never does).
+  const opts = { signal: deps.signal, budget };
+  const signal = () => deps.signal ?? budget?.signal;
   const policy = deps.cachePolicy ?? NO_STALE;
   const loaders = new Map<string, DataLoader<string, unknown>>();
   const pendingWrites = new Set<Promise<unknown>>();
@@ -226,7 +227,7 @@ export function createLoaders(deps: LoaderDeps): Loaders {
           let capabilities;
           try {
             opts.budget?.check(sourceId);
-            capabilities = await client.getCapabilities(signal);
+            capabilities = await client.getCapabilities(signal());
           } catch (err) {
             return tokens.map(() => toError(err));
           }
@@ -303,7 +304,7 @@ async function readById(client: FhirClient, resourceType: string, ids: string[],
   let capabilities;
   try {
     opts.budget?.check(client.sourceId);
-    capabilities = await client.getCapabilities(opts.signal);
+    capabilities = await client.getCapabilities(opts.signal ?? opts.budget?.signal);
   } catch (err) {
     return ids.map(() => toError(err));
   }

@@ -118,11 +118,14 @@ const MAX_INDEX_ROWS = 2000;
  * One directory per request: it rides on that request's loaders.
  */
 export class PatientDirectory {
-  private readonly settings: MatchSettings;
+  private matchSettings: MatchSettings | undefined;
   private readonly demographicSearches = new Map<string, Promise<Patient[]>>();
 
-  constructor(private readonly deps: PatientDirectoryDeps) {
-    this.settings = matchSettings(deps.strongIdentifierSystems, deps.matching);
+  constructor(private readonly deps: PatientDirectoryDeps) {}
+
+  /** Worked out when a look-up first matches records: reads of known patients never do. */
+  private get settings(): MatchSettings {
+    return (this.matchSettings ??= matchSettings(this.deps.strongIdentifierSystems, this.deps.matching));
   }
 
   /**

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { CohortService } from '../analytics/cohort-service.js';
 import type { ChartgraphConfig } from '../config/config.schema.js';
 import type { AuditStore } from '../datasources/cache/audit-store.js';
+import type { DatabaseNotes } from '../datasources/cache/database-health.js';
 import type { PatientIndex } from '../datasources/cache/patient-index.js';
 import type { PatientWalk } from '../datasources/cache/patient-walk.js';
 import type { SearchCache } from '../datasources/cache/search-cache.js';
@@ -59,6 +60,26 @@ export interface RequestContext {
   eligibility: EligibilityLoaders;
   /** The request's one deadline over every upstream call (`limits.requestDeadlineMs`). */
   budget: RequestBudget;
+  /** Whether the request had to do without the cache database (HTTP requests; see DatabaseHealth.runRequest). */
+  databaseNotes?: DatabaseNotes;
+}
+
+const withRefs = new WeakMap<GatewayServices, RequestContext['services']>();
+
+/**
+ * The services with `sourceRef`, made once per services object rather than copied per
+ * request. The services are its prototype, so what is set on them later (the event feed)
+ * shows through.
+ */
+function withSourceRefs(services: GatewayServices): RequestContext['services'] {
+  let extended = withRefs.get(services);
+  if (!extended) {
+    const names = new Map(services.config.sources.map((s) => [s.id, { id: s.id, name: s.name ?? s.id }]));
+    const sourceRef = (id: string): SourceRef => names.get(id) ?? { id, name: id };
+    extended = Object.assign(Object.create(services) as GatewayServices, { sourceRef });
+    withRefs.set(services, extended);
+  }
+  return extended;
 }
 
 /** The one context factory: the HTTP server and the tests both build contexts here. */
@@ -71,6 +92,7 @@ export function createRequestContext(
     onCacheLookup?: (lookup: CacheLookup) => void;
     /** Aborts when the client goes away; the request's deadline is added to it. */
     signal?: AbortSignal;
+    databaseNotes?: DatabaseNotes;
   },
 ): RequestContext {
   const budget = new RequestBudget(services.config.limits.requestDeadlineMs, request.signal);
@@ -81,12 +103,11 @@ export function createRequestContext(
     cachePolicy: services.config.cache,
     onCacheLookup: request.onCacheLookup,
   });
-  const names = new Map(services.config.sources.map((s) => [s.id, { id: s.id, name: s.name ?? s.id }]));
   return {
     requestId: request.requestId,
     principal: request.principal,
     logger: services.logger.child({ requestId: request.requestId }),
-    services: { ...services, sourceRef: (id) => names.get(id) ?? { id, name: id } },
+    services: withSourceRefs(services),
     loaders,
     patients: new PatientDirectory({
       loaders,
@@ -111,5 +132,6 @@ export function createRequestContext(
     audit: new RequestAuditTrail(),
     eligibility: createEligibilityLoaders(services.payers),
     budget,
+    ...(request.databaseNotes && { databaseNotes: request.databaseNotes }),
   };
 }

@@ -1,5 +1,5 @@
 import { ArgsType, Field, Int } from 'type-graphql';
-import type { ConnectionShape } from '../schema/connection.types.js';
+import type { ConnectionShape, PageInfo } from '../schema/connection.types.js';
 import { BadUserInputError } from '../errors/errors.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -45,24 +45,43 @@ export function pageWindow(args: PageArgs, max = MAX_PAGE_SIZE): { start: number
   return { start: args.after ? decodeCursor(args.after) + 1 : 0, first };
 }
 
+/**
+ * A page whose cursors are encoded only when asked for: most clients read `nodes` and
+ * `totalCount`, and an edge object and a base64 cursor per item were a good part of the
+ * allocation of a cached query.
+ */
+class PageConnection<T> implements ConnectionShape<T> {
+  private edgeList: { cursor: string; node: T }[] | undefined;
+
+  constructor(
+    readonly nodes: T[],
+    private readonly start: number,
+    readonly totalCount: number,
+  ) {}
+
+  get edges(): { cursor: string; node: T }[] {
+    return (this.edgeList ??= this.nodes.map((node, i) => ({ cursor: encodeCursor(this.start + i), node })));
+  }
+
+  get pageInfo(): PageInfo {
+    const { start, nodes, totalCount } = this;
+    return {
+      hasNextPage: start + nodes.length < totalCount,
+      hasPreviousPage: start > 0,
+      startCursor: nodes.length > 0 ? encodeCursor(start) : null,
+      endCursor: nodes.length > 0 ? encodeCursor(start + nodes.length - 1) : null,
+    };
+  }
+}
+
 /** A Relay connection over one page of nodes that starts at `start` in a list of `total`. */
 export function connectionFrom<T>(page: readonly T[], start: number, total: number): ConnectionShape<T> {
-  const edges = page.map((node, i) => ({ cursor: encodeCursor(start + i), node }));
-  return {
-    totalCount: total,
-    nodes: [...page],
-    edges,
-    pageInfo: {
-      hasNextPage: start + page.length < total,
-      hasPreviousPage: start > 0,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
-    },
-  };
+  return new PageConnection([...page], start, total);
 }
 
 /** Cuts one Relay page out of a complete, ordered list. Cursors are positions in that list. */
 export function paginate<T>(items: readonly T[], args: PageArgs): ConnectionShape<T> {
   const { start, first } = pageWindow(args);
-  return connectionFrom(items.slice(start, start + first), start, items.length);
+  // The slice is already this page's own array.
+  return new PageConnection(items.slice(start, start + first), start, items.length);
 }

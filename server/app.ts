@@ -17,13 +17,13 @@ import { createGraphiql, graphiqlEnabled } from './graphiql.js';
 import { createMetrics } from './metrics.js';
 import { EXPLAIN_HEADER, ExplainCollector, currentExplainCollector, explainPlugin, runWithExplainCollector, wantsExplain } from './plugins/explain.js';
 import { auditPlugin, purposeOfUse, PURPOSE_OF_USE_HEADER } from './plugins/audit.js';
-import { checkDocumentSize } from './plugins/document-size.js';
+import { createDocumentSizeCheck } from './plugins/document-size.js';
 import { armorProtection, limitsPlugin, noSubscriptionOverHttpRule } from './plugins/limits.js';
 import { createFormatError, responseErrorsPlugin } from './plugins/response-errors.js';
 import { chargeAddress, chargeSubject, createRateLimiter } from './rate-limit.js';
 import { buildGatewaySchema } from './schema.js';
 import { loadMigrations } from '../datasources/cache/migrator.js';
-import { runWithDatabaseNotes } from '../datasources/cache/database-health.js';
+import type { DatabaseNotes } from '../datasources/cache/database-health.js';
 import { databaseOutagePlugin } from './plugins/database-outage.js';
 import { createTelemetry } from './telemetry.js';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
@@ -138,13 +138,16 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
     parseOptions: { maxTokens: config.limits.maxTokens },
     validationRules: [...armor.validationRules, noSubscriptionOverHttpRule],
     includeStacktraceInErrorResponses: false,
+    // Compact JSON: Apollo's default pretty-prints every answer (indent 2), which costs a
+    // cached query more CPU than its execution and adds a third to its bytes.
+    stringifyResult: (value) => JSON.stringify(value),
     // The CLI owns SIGINT/SIGTERM (one handler, the documented grace, exit code 0); Apollo's
     // own handler would stop the server early and re-raise the signal (exit 143).
     stopOnTerminationSignals: false,
     formatError: createFormatError(logger, services.databaseHealth),
     plugins: [
       responseErrorsPlugin(),
-      databaseOutagePlugin(),
+      databaseOutagePlugin(services.databaseHealth),
       ApolloServerPluginLandingPageDisabled(),
       // Answers hold patient data: no cache hints, and no per-field hook computing them.
       ApolloServerPluginCacheControlDisabled(),
@@ -181,6 +184,9 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', database, pendingMigrations: pending, sources });
   });
 
+  const checkDocumentSize = createDocumentSizeCheck(config.limits);
+  // Each GraphQL request's database notes, from the route handler to its context.
+  const databaseNotes = new WeakMap<object, DatabaseNotes>();
   const graphql = fastifyApolloHandler(apollo, {
     context: async (request, reply) => {
       const limits = config.limits;
@@ -212,7 +218,7 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
       // faster than the document, so an oversized one is refused on its text.
       try {
         const body = request.body as unknown;
-        for (const op of Array.isArray(body) ? body : [body]) checkDocumentSize((op as { query?: unknown } | null)?.query, limits);
+        for (const op of Array.isArray(body) ? body : [body]) checkDocumentSize((op as { query?: unknown } | null)?.query);
       } catch (err) {
         if (err instanceof ChartgraphError) refused(principal, err);
         throw err;
@@ -227,6 +233,7 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
         principal,
         requestId: String(request.id),
         signal: gone.signal,
+        databaseNotes: databaseNotes.get(request),
         onCacheLookup: (lookup) => {
           metrics.cacheLookup(lookup);
           telemetry?.cacheLookup(lookup);
@@ -256,13 +263,16 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
     url: '/graphql',
     handler: (request, reply) => {
       if (graphiql?.wantsPage(request)) return graphiql.sendPage(reply);
-      // The explain scope only for requests that ask: an AsyncLocalStorage scope costs every
-      // request it covers (async hooks on each promise). Each request's upstream calls reach its
-      // explain collector through it, and its misses of an unreachable database its notes.
+      // The explain scope only for requests that ask, and the database notes' scope only
+      // during an outage: an AsyncLocalStorage scope costs every request it covers (async
+      // hooks on each promise). Each request's upstream calls reach its explain collector
+      // through it, and its misses of an unreachable database its notes.
       const header = request.headers[EXPLAIN_HEADER];
       const explain = wantsExplain(typeof header === 'string' ? header : undefined, requestExtensions(request.body, request.query));
+      const notes = services.databaseHealth.notesForRequest();
+      databaseNotes.set(request, notes);
       const handle = () => graphql.call(fastify, request, reply);
-      const run = () => runWithDatabaseNotes({ unavailable: false }, () => (explain ? runWithExplainCollector(new ExplainCollector(), handle) : handle()));
+      const run = () => services.databaseHealth.runRequest(notes, () => (explain ? runWithExplainCollector(new ExplainCollector(), handle) : handle()));
       return telemetry ? telemetry.runRequest(String(request.id), run) : run();
     },
   });

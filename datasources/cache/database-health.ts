@@ -50,21 +50,12 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return false;
 }
 
-/** Per-request note that the database was missed (read by the response plugin). */
+/** One request's note that it had to do without the database (read by the response plugin). */
 export interface DatabaseNotes {
+  /** A database call of the request fell back, or failed for want of the database. */
   unavailable: boolean;
-}
-
-const requestNotes = new AsyncLocalStorage<DatabaseNotes>();
-
-/** The notes of the request running now, if any. */
-export function currentDatabaseNotes(): DatabaseNotes | undefined {
-  return requestNotes.getStore();
-}
-
-/** Runs `fn` with its own notes: database misses inside it are recorded there. */
-export function runWithDatabaseNotes<T>(notes: DatabaseNotes, fn: () => T): T {
-  return requestNotes.run(notes, fn);
+  /** {@link DatabaseHealth.outageCount} when the request started. */
+  readonly outagesAtStart: number;
 }
 
 /** Options of {@link DatabaseHealth}. */
@@ -86,6 +77,15 @@ export interface DatabaseHealthOptions {
  * `onRecover`. Nothing restarts: the connection pool opens fresh connections by itself.
  */
 export class DatabaseHealth {
+  /**
+   * The notes of the request on whose async path a database call runs. Entered only for
+   * requests that start while the database is down, and switched off again once none is in
+   * flight: on Node 20 an AsyncLocalStorage in use puts hooks on every promise of the
+   * process, a tenth of the CPU of a cached query. A request that starts with the database
+   * up learns of an outage from the outage count instead (see {@link missedDatabase}).
+   */
+  private readonly scope = new AsyncLocalStorage<DatabaseNotes>();
+  private scoped = 0;
   private downSince: Date | null = null;
   private timer: NodeJS.Timeout | null = null;
   private probing = false;
@@ -106,8 +106,46 @@ export class DatabaseHealth {
 
   /** Notes that the current request had to do without the database. */
   noteUnavailable(): void {
-    const notes = requestNotes.getStore();
+    const notes = this.scoped > 0 ? this.scope.getStore() : undefined;
     if (notes) notes.unavailable = true;
+  }
+
+  /** Fresh notes for a request starting now. */
+  notesForRequest(): DatabaseNotes {
+    return { unavailable: false, outagesAtStart: this.outages };
+  }
+
+  /**
+   * Runs one request's handling with `notes`. While the database is down, its calls note
+   * their fallbacks there (through the async scope); while it is up, nothing is entered.
+   */
+  runRequest<T>(notes: DatabaseNotes, fn: () => T): T {
+    if (!this.down) return fn();
+    this.scoped++;
+    const done = () => {
+      // The last scoped request gone and the database back: the hooks go with the scope.
+      if (--this.scoped === 0 && !this.down) this.scope.disable();
+    };
+    let result: T;
+    try {
+      result = this.scope.run(notes, fn);
+    } catch (err) {
+      done();
+      throw err;
+    }
+    // Counted until the handling settles (its failure is the caller's to handle, not ours).
+    Promise.resolve(result).then(done, done);
+    return result;
+  }
+
+  /**
+   * Whether a request had to do without the database: one of its calls noted it (it started
+   * during an outage), or an outage began while it ran (it started with the database up, so
+   * its calls were not watched; answered during the start of an outage, it may have missed
+   * cached copies).
+   */
+  missedDatabase(notes: DatabaseNotes): boolean {
+    return notes.unavailable || this.outages !== notes.outagesAtStart;
   }
 
   /** Reports a failed database call; returns whether it was an outage (vs. a query error). */
@@ -163,6 +201,7 @@ export class DatabaseHealth {
       this.downSince = null;
       if (this.timer) clearInterval(this.timer);
       this.timer = null;
+      if (this.scoped === 0) this.scope.disable();
       this.opts.logger?.info({ outage: this.outages, downMs: ms }, 'cache database reachable again');
       await Promise.resolve(this.opts.onRecover?.()).catch(() => undefined);
     } catch {

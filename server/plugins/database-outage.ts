@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { currentDatabaseNotes } from '../../datasources/cache/database-health.js';
+import type { DatabaseHealth } from '../../datasources/cache/database-health.js';
 import { CacheUnavailableError } from '../../errors/errors.js';
 import type { RequestContext } from '../../resolvers/context.js';
 
@@ -13,12 +13,13 @@ export const CACHE_UNAVAILABLE_NOTICE =
  * knows that stale copies and index-only data may be missing. Fields that could not be
  * answered at all carry their own CACHE_UNAVAILABLE error instead.
  */
-export function databaseOutagePlugin(): ApolloServerPlugin<RequestContext> {
+export function databaseOutagePlugin(health: Pick<DatabaseHealth, 'missedDatabase'>): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart() {
       return {
-        async willSendResponse({ response }) {
-          if (response.body.kind !== 'single' || !currentDatabaseNotes()?.unavailable) return;
+        async willSendResponse({ response, contextValue }) {
+          const notes = contextValue.databaseNotes;
+          if (response.body.kind !== 'single' || !notes || !health.missedDatabase(notes)) return;
           const result = response.body.singleResult;
           if (result.errors?.some((e) => e.extensions?.code === 'CACHE_UNAVAILABLE')) return;
           const notice = new CacheUnavailableError(CACHE_UNAVAILABLE_NOTICE).toJSON();

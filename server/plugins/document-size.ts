@@ -1,4 +1,5 @@
 import { GraphQLError, Lexer, Source, TokenKind, type Token } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import { RequestRejectedError } from '../../errors/errors.js';
 
 /** What {@link measureDocument} counts. */
@@ -70,7 +71,10 @@ function isFieldName(prev: Token | undefined, beforePrev: Token | undefined): bo
  */
 export function checkDocumentSize(query: unknown, limits: { maxFields: number; maxTokens: number }): void {
   if (typeof query !== 'string') return;
-  const { tokens, fields } = measureDocument(query, limits.maxTokens);
+  refuseOversized(measureDocument(query, limits.maxTokens), limits);
+}
+
+function refuseOversized({ tokens, fields }: DocumentSize, limits: { maxFields: number; maxTokens: number }): void {
   // Over the token limit the parser refuses it (GRAPHQL_PARSE_FAILED), as cheaply.
   if (tokens <= limits.maxTokens && fields > limits.maxFields) {
     throw new RequestRejectedError(`Document selects ${fields} fields, at most ${limits.maxFields} allowed`, 'GRAPHQL_VALIDATION_FAILED', {
@@ -79,4 +83,26 @@ export function checkDocumentSize(query: unknown, limits: { maxFields: number; m
       actual: fields,
     });
   }
+}
+
+/** Document text kept by {@link createDocumentSizeCheck}, in characters (the texts are the keys). */
+const MEASURED_TEXT_CHARS = 4 * 1024 * 1024;
+
+/**
+ * {@link checkDocumentSize} for one set of limits, remembering the size of each document
+ * text it measured: clients send the same few documents over and over, and lexing one costs
+ * about as much as executing a cached query. Bounded by the characters of the texts kept.
+ */
+export function createDocumentSizeCheck(limits: { maxFields: number; maxTokens: number }): (query: unknown) => void {
+  const measured = new LRUCache<string, DocumentSize>({ maxSize: MEASURED_TEXT_CHARS, sizeCalculation: (_size, text) => Math.max(1, text.length) });
+  return (query) => {
+    if (typeof query !== 'string') return;
+    let size = measured.get(query);
+    if (!size) {
+      size = measureDocument(query, limits.maxTokens);
+      // A text larger than the whole cache is measured each time (lru-cache would refuse it anyway).
+      if (query.length <= MEASURED_TEXT_CHARS / 4) measured.set(query, size);
+    }
+    refuseOversized(size, limits);
+  };
 }

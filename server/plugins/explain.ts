@@ -148,15 +148,32 @@ export class ExplainCollector {
 }
 
 const scope = new AsyncLocalStorage<ExplainCollector>();
+let explaining = 0;
 
-/** Runs `fn` (one request's handling) with `collector` as the collector of every upstream call made on its async path. */
+/**
+ * Runs `fn` (one request's handling) with `collector` as the collector of every upstream call
+ * made on its async path. When the last such request is done the scope is switched off: on
+ * Node 20 an AsyncLocalStorage in use puts hooks on every promise of the process.
+ */
 export function runWithExplainCollector<T>(collector: ExplainCollector, fn: () => T): T {
-  return scope.run(collector, fn);
+  explaining++;
+  const done = () => {
+    if (--explaining === 0) scope.disable();
+  };
+  let result: T;
+  try {
+    result = scope.run(collector, fn);
+  } catch (err) {
+    done();
+    throw err;
+  }
+  Promise.resolve(result).then(done, done);
+  return result;
 }
 
 /** The collector of the request whose async path this is, if any. */
 export function currentExplainCollector(): ExplainCollector | undefined {
-  return scope.getStore();
+  return explaining > 0 ? scope.getStore() : undefined;
 }
 
 /** Whether a request asked for an explanation: header `X-Chartgraph-Explain: 1` or `extensions: { explain: true }`. */

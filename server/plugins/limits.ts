@@ -144,8 +144,19 @@ function longLiteralIn(document: DocumentNode, max: number): string | null {
  * so an over-long filter never reaches an EHR or a payer. The answer names the argument
  * or variable, never the value.
  */
-export function checkStringLengths(document: DocumentNode, variables: Record<string, unknown> | undefined, max: number): void {
-  const where = longLiteralIn(document, max) ?? (variables ? (longStringIn(variables, max, '')?.replace(/^\./, '$') ?? null) : null);
+export function checkStringLengths(
+  document: DocumentNode,
+  variables: Record<string, unknown> | undefined,
+  max: number,
+  /** Literal findings per document, for callers that see the same documents again (the plugin). */
+  literals?: WeakMap<DocumentNode, string | null>,
+): void {
+  let literal = literals?.get(document);
+  if (literal === undefined) {
+    literal = longLiteralIn(document, max);
+    literals?.set(document, literal);
+  }
+  const where = literal ?? (variables ? (longStringIn(variables, max, '')?.replace(/^\./, '$') ?? null) : null);
   if (where) {
     throw new BadUserInputError(`\`${where}\` is longer than ${max} characters`, { argument: where, limit: 'stringLength', max, http: { status: 400 } });
   }
@@ -227,6 +238,52 @@ export function estimateCost(schema: GraphQLSchema, document: DocumentNode, oper
   return { cost, patients };
 }
 
+/** Estimates of one operation, by what the estimate read of the variables. */
+interface OperationCosts {
+  /** The variables the walk read (`first`, `ids`), in the order it read them. */
+  read: string[];
+  byValues: Map<string, CostResult>;
+}
+
+/** Most variable shapes remembered per operation (a client paging with many `first` values). */
+const MAX_COST_SHAPES = 64;
+
+/**
+ * What of a variable's value the estimate uses: a list's length, a number, or nothing.
+ * Two requests whose read variables have the same shapes have the same estimate.
+ */
+function shapeOfValue(value: unknown): string {
+  return Array.isArray(value) ? `[${value.length}]` : typeof value === 'number' ? String(value) : '-';
+}
+
+/**
+ * {@link estimateCost} remembered per parsed document (Apollo's document store hands out
+ * the same DocumentNode for the same text) and operation, and by the shapes of the variables
+ * the estimate reads: the id of the patient asked for changes nothing, `first` does.
+ */
+export function createCostEstimator(): (schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>) => CostResult {
+  const memo = new WeakMap<OperationDefinitionNode, OperationCosts>();
+  return (schema, document, operation, variables) => {
+    const known = memo.get(operation);
+    const key = known?.read.map((name) => shapeOfValue(variables[name])).join('\u0000');
+    const hit = key !== undefined ? known!.byValues.get(key) : undefined;
+    if (hit) return hit;
+    const read: string[] = [];
+    const recording = new Proxy(variables, {
+      get(target, name, receiver) {
+        if (typeof name === 'string' && !read.includes(name)) read.push(name);
+        return Reflect.get(target, name, receiver) as unknown;
+      },
+    });
+    const result = estimateCost(schema, document, operation, recording);
+    const costs = known && known.read.join('\u0000') === read.join('\u0000') ? known : { read, byValues: new Map<string, CostResult>() };
+    if (costs.byValues.size >= MAX_COST_SHAPES) costs.byValues.clear();
+    costs.byValues.set(read.map((name) => shapeOfValue(variables[name])).join('\u0000'), result);
+    memo.set(operation, costs);
+    return result;
+  };
+}
+
 /**
  * The limits that need the variables: string lengths, the cost estimate and the number of
  * patients one request may ask for (summed over aliases, so two `patients` fields cannot
@@ -239,9 +296,11 @@ export function checkOperationLimits(
   operation: OperationDefinitionNode,
   variables: Record<string, unknown> | undefined,
   limits: OperationLimits,
+  /** Per-document work kept across requests, for a caller that sees the same documents again (the plugin). */
+  memo?: { literals: WeakMap<DocumentNode, string | null>; estimate: ReturnType<typeof createCostEstimator> },
 ): void {
-  checkStringLengths(document, variables, limits.maxStringLength);
-  const { cost, patients } = estimateCost(schema, document, operation, variables ?? {});
+  checkStringLengths(document, variables, limits.maxStringLength, memo?.literals);
+  const { cost, patients } = (memo?.estimate ?? estimateCost)(schema, document, operation, variables ?? {});
   if (cost > limits.maxCost) {
     throw tooComplex(`Operation is too expensive: estimated cost ${cost}, at most ${limits.maxCost} allowed`, 'cost', limits.maxCost, cost);
   }
@@ -256,12 +315,14 @@ export function checkOperationLimits(
 
 /** Apollo plugin running {@link checkOperationLimits} before execution. */
 export function limitsPlugin(limits: OperationLimits): ApolloServerPlugin {
+  // Both per parsed document, which Apollo's document store reuses for a repeated text.
+  const memo = { literals: new WeakMap<DocumentNode, string | null>(), estimate: createCostEstimator() };
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, operation, request }) {
           if (!operation) return;
-          checkOperationLimits(schema, document, operation, request.variables, limits);
+          checkOperationLimits(schema, document, operation, request.variables, limits, memo);
         },
       };
     },
