@@ -10,9 +10,12 @@ import { UpstreamError } from '../../errors/errors.js';
 export class RequestBudget {
   /** Aborts when the request's deadline passes or the parent signal (client gone) aborts. */
   readonly signal: AbortSignal;
+  /** When the deadline passes (epoch ms): work that cannot see the signal (a SQL statement timeout) is given what is left. */
+  readonly deadlineAt: number;
   private readonly timedOut = new Set<string>();
 
   constructor(deadlineMs: number, parent?: AbortSignal) {
+    this.deadlineAt = Date.now() + deadlineMs;
     const deadline = AbortSignal.timeout(deadlineMs);
     this.signal = parent ? AbortSignal.any([deadline, parent]) : deadline;
     // Every upstream call of the request (a dashboard makes hundreds) listens on it while it runs; each removes its listener when done.

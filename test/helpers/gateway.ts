@@ -40,6 +40,8 @@ export interface TestGatewayOptions {
   config?: (sources: unknown[]) => Record<string, unknown>;
   /** `analytics` config keys (e.g. `suppressionThreshold`). */
   analytics?: Record<string, unknown>;
+  /** `limits` config keys (e.g. `requestDeadlineMs`). */
+  limits?: Record<string, unknown>;
   /** `cache` keys over the defaults (by default nothing is served from the cache). */
   cache?: Record<string, unknown>;
   /** Keys over every sandbox source entry (`timeoutMs`, `resilience`, ...). */
@@ -74,6 +76,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
       cache: { url: db.url, defaultTtlSeconds: 0, staleWhileRevalidateSeconds: 0, staleIfErrorSeconds: 0, ...opts.cache },
       auth: { mode: 'dev' },
       ...(opts.analytics && { analytics: opts.analytics }),
+      ...(opts.limits && { limits: opts.limits }),
       sources,
     };
     const config = parseConfig(raw);
