@@ -1,5 +1,6 @@
+import type { DatabaseKind } from '../datasources/cache/database.js';
 import type { PrismaClient } from '../datasources/cache/generated/client.js';
-import { CohortStore, type CohortDimensionKey, type CohortFilter } from '../datasources/population/cohort-store.js';
+import { CohortStore, type CohortDeadline, type CohortDimensionKey, type CohortFilter } from '../datasources/population/cohort-store.js';
 import { PopulationStore } from '../datasources/population/population-store.js';
 import { suppressSmallCells, type PublishedCell } from './suppression.js';
 
@@ -25,6 +26,8 @@ export interface CohortServiceOptions {
   suppressionThreshold: number;
   /** The configured FHIR source ids. */
   sourceIds: readonly string[];
+  /** The engine behind `prisma`: PostgreSQL statements get a statement timeout from the request's deadline. */
+  databaseKind?: DatabaseKind;
   now?: () => Date;
 }
 
@@ -40,11 +43,13 @@ export class Cohort {
     readonly filter: CohortFilter,
     /** De-identified caller: small counts suppressed. */
     readonly suppress: boolean,
+    /** The request's deadline: no statement of this cohort runs past it. */
+    private readonly deadline?: CohortDeadline,
   ) {}
 
   /** Every unified id of the cohort, in id order. */
   members(): Promise<string[]> {
-    return (this.membersOnce ??= this.service.store.members(this.filter));
+    return (this.membersOnce ??= this.service.store.members(this.filter, this.deadline));
   }
 
   /** The count as the caller may see it: null for a de-identified caller under the threshold. */
@@ -60,7 +65,7 @@ export class Cohort {
 
   /** Cells by these dimensions; exact for identified callers, suppressed (with complementary cells) otherwise. */
   async breakdown(by: readonly CohortDimensionKey[]): Promise<PublishedCell[]> {
-    const groups = await this.service.store.breakdown(this.filter, by, this.service.now());
+    const groups = await this.service.store.breakdown(this.filter, by, this.service.now(), this.deadline);
     if (!this.suppress) return groups.map((g) => ({ keys: g.keys, count: g.count, suppressed: false }));
     return suppressSmallCells(groups, this.service.threshold);
   }
@@ -82,7 +87,7 @@ export class CohortService {
     prisma: PrismaClient,
     private readonly opts: CohortServiceOptions,
   ) {
-    this.store = new CohortStore(prisma);
+    this.store = new CohortStore(prisma, opts.databaseKind);
     this.population = new PopulationStore(prisma);
     this.threshold = opts.suppressionThreshold;
     this.now = opts.now ?? (() => new Date());
@@ -90,8 +95,8 @@ export class CohortService {
   }
 
   /** A cohort for one request. */
-  cohort(filter: CohortFilter, opts: { suppress: boolean }): Cohort {
-    return new Cohort(this, filter, opts.suppress);
+  cohort(filter: CohortFilter, opts: { suppress: boolean; deadline?: CohortDeadline }): Cohort {
+    return new Cohort(this, filter, opts.suppress, opts.deadline);
   }
 
   /** How current cohorts are: per-source fill times and what is still missing. */

@@ -251,6 +251,8 @@ export const configSchema = z
     limits: z
       .object({
         maxPatientsPerRequest: z.number().int().positive().default(1000),
+        /** Most `cohort` fields (aliases included) in one request: each runs SQL that holds a database connection. */
+        maxCohortsPerRequest: z.number().int().positive().default(5),
         /** One GraphQL request's overall deadline, shared by every upstream call it makes (queue and exchange). */
         requestDeadlineMs: z.number().int().positive().default(20_000),
         /** Deepest field nesting an operation may have (introspection fields not counted). */
@@ -287,6 +289,7 @@ export const configSchema = z
       .strict()
       .default({
         maxPatientsPerRequest: 1000,
+        maxCohortsPerRequest: 5,
         requestDeadlineMs: 20_000,
         maxDepth: 12,
         maxAliases: 30,

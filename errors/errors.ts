@@ -101,6 +101,18 @@ export class BadUserInputError extends ChartgraphError {
  */
 export type TimeoutKind = 'UPSTREAM' | 'QUEUE' | 'REQUEST_DEADLINE' | 'EARLIER_TIMEOUT';
 
+/**
+ * The request's own deadline (`limits.requestDeadlineMs`) ran out, or the client went away,
+ * while work of ours (not an upstream's) was still to run: a cohort's SQL on the population
+ * store. Same code and `reason` as an upstream call cut by the deadline, without a source.
+ */
+export class RequestDeadlineError extends ChartgraphError {
+  constructor(what: string) {
+    super(`The request's deadline ran out before ${what} was answered`, 'UPSTREAM_TIMEOUT', { reason: 'REQUEST_DEADLINE' satisfies TimeoutKind });
+    this.name = 'RequestDeadlineError';
+  }
+}
+
 export type UpstreamErrorCode = 'UPSTREAM_UNAVAILABLE' | 'UPSTREAM_TIMEOUT' | 'UPSTREAM_RATE_LIMITED' | 'UPSTREAM_INVALID_RESPONSE';
 
 

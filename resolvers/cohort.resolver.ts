@@ -57,7 +57,7 @@ export class CohortResolver {
     const { start, first } = pageWindow(args);
     const max = ctx.services.config.limits.maxPatientsPerRequest;
     if (first > max) throw new BadUserInputError(`at most ${max} patients per request`, { argument: 'first' });
-    const cohort = service.cohort(filter, { suppress: deidentified });
+    const cohort = service.cohort(filter, { suppress: deidentified, deadline: ctx.budget });
     const audit = { breakdowns: [] as string[][] };
     ctx.audit.cohortQueried({ criteria: criteria as Record<string, unknown>, breakdowns: audit.breakdowns });
 

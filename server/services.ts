@@ -126,7 +126,7 @@ export async function createGatewayServices(config: ChartgraphConfig, opts: Serv
     auditSpool,
     databaseHealth,
     deid,
-    cohorts: new CohortService(database.prisma, { suppressionThreshold: config.analytics.suppressionThreshold, sourceIds: fhirSources(config).map((s) => s.id) }),
+    cohorts: new CohortService(database.prisma, { suppressionThreshold: config.analytics.suppressionThreshold, sourceIds: fhirSources(config).map((s) => s.id), databaseKind: database.kind }),
     close: async () => {
       // Audit events still queued are written before the database goes (or, if it is
       // unreachable, to the spool on disk).

@@ -9,14 +9,15 @@ import { UpstreamError } from '../../errors/errors.js';
  */
 export class RequestBudget {
   private readonly timedOut = new Set<string>();
-  private readonly deadlineAt: number;
+  /** When the deadline passes (epoch ms): work that cannot see the signal (a SQL statement timeout) is given what is left. */
+  readonly deadlineAt: number;
   private made: AbortSignal | undefined;
 
   constructor(
     deadlineMs: number,
     private readonly parent?: AbortSignal,
   ) {
-    this.deadlineAt = performance.now() + deadlineMs;
+    this.deadlineAt = Date.now() + deadlineMs;
   }
 
   /**
@@ -27,7 +28,7 @@ export class RequestBudget {
    */
   get signal(): AbortSignal {
     if (!this.made) {
-      const deadline = AbortSignal.timeout(Math.max(0, Math.ceil(this.deadlineAt - performance.now())));
+      const deadline = AbortSignal.timeout(Math.max(0, Math.ceil(this.deadlineAt - Date.now())));
       this.made = this.parent ? AbortSignal.any([deadline, this.parent]) : deadline;
       // Every upstream call of the request (a dashboard makes hundreds) listens on it while it runs; each removes its listener when done.
       setMaxListeners(0, this.made);

@@ -1,3 +1,5 @@
+import { RequestDeadlineError } from '../../errors/errors.js';
+import type { DatabaseKind } from '../cache/database.js';
 import { Prisma, type PrismaClient } from '../cache/generated/client.js';
 import { PAYER_LABEL_SYSTEM } from './fact-extraction.js';
 
@@ -176,16 +178,41 @@ export function membersSql(filter: CohortFilter): Prisma.Sql {
   return Prisma.sql`SELECT unified_id FROM (${cohortSql(filter)}) p ORDER BY unified_id`;
 }
 
+/** The request's deadline, as a cohort's SQL sees it. */
+export interface CohortDeadline {
+  /** Aborts when the request's deadline passes or its client goes away. */
+  signal: AbortSignal;
+  /** When the deadline passes (epoch ms). */
+  deadlineAt: number;
+}
+
+/** PostgreSQL's SQLSTATE for a statement cancelled by `statement_timeout` (or a cancel request). */
+const QUERY_CANCELED = '57014';
+
+function isStatementTimeout(err: unknown): boolean {
+  // Prisma's pg driver adapter reports the database's SQLSTATE here (a P2010 raw query error).
+  const cause = (err as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } } | null)?.meta?.driverAdapterError?.cause;
+  return cause?.originalCode === QUERY_CANCELED;
+}
+
 /**
  * The cohort store: cohorts over `clinical_fact` and the patient index, in SQL through
  * Prisma (every value a bound parameter), answered with the indexes on facts and links.
+ *
+ * Every statement runs under the request's deadline: none starts after it, and on
+ * PostgreSQL each runs with `statement_timeout` set to what is left, so a heavy cohort
+ * ends with the deadline instead of holding a connection. PGlite (one connection, run in
+ * process) cannot cut a statement short: there the check between statements is the bound.
  */
 export class CohortStore {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly kind: DatabaseKind = 'pglite',
+  ) {}
 
   /** Every unified id of the cohort, in id order (the order of its pages). */
-  async members(filter: CohortFilter): Promise<string[]> {
-    const rows = await this.prisma.$queryRaw<{ unified_id: string }[]>(membersSql(filter));
+  async members(filter: CohortFilter, deadline?: CohortDeadline): Promise<string[]> {
+    const rows = await this.query<{ unified_id: string }>(membersSql(filter), deadline);
     return rows.map((r) => r.unified_id);
   }
 
@@ -194,9 +221,30 @@ export class CohortStore {
    * sources (or two payers) counts in each of their cells; a missing value is `unknown`
    * (gender, age group) or `none` (payer, encounter year).
    */
-  async breakdown(filter: CohortFilter, by: readonly CohortDimensionKey[], today: Date): Promise<CohortGroup[]> {
+  async breakdown(filter: CohortFilter, by: readonly CohortDimensionKey[], today: Date, deadline?: CohortDeadline): Promise<CohortGroup[]> {
     if (by.length === 0) return [];
-    const rows = await this.prisma.$queryRaw<Record<string, unknown>[]>(breakdownSql(filter, by, today));
+    const rows = await this.query<Record<string, unknown>>(breakdownSql(filter, by, today), deadline);
     return rows.map((r) => ({ keys: by.map((_, i) => String(r[`k${i}`])), count: Number(r.n) }));
+  }
+
+  private async query<T>(sql: Prisma.Sql, deadline: CohortDeadline | undefined): Promise<T[]> {
+    if (!deadline) return this.prisma.$queryRaw<T[]>(sql);
+    const left = Math.floor(deadline.deadlineAt - Date.now());
+    if (deadline.signal.aborted || left <= 0) throw new RequestDeadlineError('the cohort');
+    if (this.kind !== 'postgresql') return this.prisma.$queryRaw<T[]>(sql);
+    try {
+      // SET LOCAL holds for this transaction only: the pooled connection goes back without it.
+      return await this.prisma.$transaction(
+        async (tx) => {
+          await tx.$executeRawUnsafe(`SET LOCAL statement_timeout = ${left}`);
+          return tx.$queryRaw<T[]>(sql);
+        },
+        // Prisma's own transaction deadline is a backstop behind the statement's.
+        { maxWait: left, timeout: left + 1_000 },
+      );
+    } catch (err) {
+      if (isStatementTimeout(err) || deadline.signal.aborted) throw new RequestDeadlineError('the cohort');
+      throw err;
+    }
   }
 }

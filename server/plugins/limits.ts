@@ -25,6 +25,7 @@ import { BadUserInputError } from '../../errors/errors.js';
 export interface OperationLimits {
   maxCost: number;
   maxPatientsPerRequest: number;
+  maxCohortsPerRequest: number;
   maxStringLength: number;
 }
 
@@ -181,17 +182,72 @@ function valueOf(node: ValueNode | undefined, variables: Record<string, unknown>
 interface CostResult {
   cost: number;
   patients: number;
+  /** `cohort` fields, across aliases and fragments. */
+  cohorts: number;
+}
+
+/**
+ * Cost of one criterion value in one cohort statement. A cohort runs one SQL statement for
+ * its members and one per breakdown, each joining the facts once per criterion value (an
+ * observation is a subquery of its own) and the breakdown once more per dimension; a
+ * statement of 100 criteria takes seconds and holds PGlite's one connection meanwhile. At
+ * 1,000, one 100-criteria cohort with a three-dimension breakdown costs 500,000 (members 1 +
+ * breakdown 4, times 100): two fit the default `maxCost`, three do not.
+ */
+export const COHORT_CRITERION_COST = 1_000;
+
+/** Criterion values in a `criteria` argument: each list entry counts, each other set field counts 1; at least 1 (a scan of everyone). */
+function criteriaCount(node: ValueNode | undefined, variables: Record<string, unknown>): number {
+  const countValue = (v: unknown): number => {
+    if (v === undefined || v === null) return 0;
+    if (Array.isArray(v)) return v.length;
+    return 1;
+  };
+  let n = 0;
+  if (node?.kind === Kind.VARIABLE) {
+    const v = variables[node.name.value];
+    if (v && typeof v === 'object' && !Array.isArray(v)) for (const field of Object.values(v)) n += countValue(field);
+  } else if (node?.kind === Kind.OBJECT) {
+    for (const f of node.fields) {
+      if (f.value.kind === Kind.LIST) n += f.value.values.length;
+      else if (f.value.kind === Kind.VARIABLE) n += countValue(variables[f.value.name.value]);
+      else if (f.value.kind !== Kind.NULL) n += 1;
+    }
+  }
+  return Math.max(1, n);
+}
+
+/** The statements a cohort field's selection runs beside its members query: one per `breakdown`, weighted by its dimensions (following fragments). */
+function breakdownWeight(set: SelectionSetNode | undefined, fragments: Map<string, FragmentDefinitionNode>, variables: Record<string, unknown>, seen = new Set<string>()): number {
+  let weight = 0;
+  for (const s of set?.selections ?? []) {
+    if (s.kind === Kind.INLINE_FRAGMENT) weight += breakdownWeight(s.selectionSet, fragments, variables, seen);
+    else if (s.kind === Kind.FRAGMENT_SPREAD) {
+      const f = fragments.get(s.name.value);
+      if (!f || seen.has(f.name.value)) continue;
+      seen.add(f.name.value);
+      weight += breakdownWeight(f.selectionSet, fragments, variables, seen);
+      seen.delete(f.name.value);
+    } else if (s.name.value === 'breakdown') {
+      const by = valueOf(s.arguments?.find((a) => a.name.value === 'by')?.value, variables);
+      weight += 1 + (Array.isArray(by) ? by.length : 1);
+    }
+  }
+  return weight;
 }
 
 /**
  * Estimated size of an answer: every object counts 1, multiplied by the length of the
  * lists it sits in. Connection lists (`nodes`, `edges`) count `first` (default 50),
  * `patients(ids:)` counts its ids; other lists count 1 (codings, provenance: small).
- * Also counts the patients the operation asks for, across aliases.
+ * A root `cohort` field adds `COHORT_CRITERION_COST` per criterion value per statement
+ * weight (1 for its members, 1 + dimensions per breakdown): its SQL, not its answer, is
+ * what costs. Also counts the patients and cohorts the operation asks for, across aliases.
  */
 export function estimateCost(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>): CostResult {
   const fragments = fragmentsOf(document);
   let patients = 0;
+  let cohorts = 0;
   const walk = (set: SelectionSetNode | undefined, parent: GraphQLObjectType, listSize: number, seen: Set<string>, atRoot: boolean): number => {
     let cost = 0;
     for (const s of set?.selections ?? []) {
@@ -216,6 +272,11 @@ export function estimateCost(schema: GraphQLSchema, document: DocumentNode, oper
       const arg = (name: string) => valueOf(s.arguments?.find((a) => a.name.value === name)?.value, variables);
       let multiplier = 1;
       let childList = 1;
+      if (atRoot && s.name.value === 'cohort') {
+        cohorts += 1;
+        const criteria = s.arguments?.find((a) => a.name.value === 'criteria')?.value;
+        cost += COHORT_CRITERION_COST * criteriaCount(criteria, variables) * (1 + breakdownWeight(s.selectionSet, fragments, variables));
+      }
       if (atRoot && s.name.value === 'patients') {
         const ids = arg('ids');
         multiplier = Array.isArray(ids) ? ids.length : 1;
@@ -235,7 +296,7 @@ export function estimateCost(schema: GraphQLSchema, document: DocumentNode, oper
   };
   const root = operation.operation === 'mutation' ? schema.getMutationType() : operation.operation === 'subscription' ? schema.getSubscriptionType() : schema.getQueryType();
   const cost = root ? walk(operation.selectionSet, root, 1, new Set(), true) : 0;
-  return { cost, patients };
+  return { cost, patients, cohorts };
 }
 
 /** Estimates of one operation, by what the estimate read of the variables. */
@@ -249,11 +310,17 @@ interface OperationCosts {
 const MAX_COST_SHAPES = 64;
 
 /**
- * What of a variable's value the estimate uses: a list's length, a number, or nothing.
+ * What of a variable's value the estimate uses: a list's length, a number, an input
+ * object's fields (a cohort's `criteria` counts its set fields and their lists), or nothing.
  * Two requests whose read variables have the same shapes have the same estimate.
  */
 function shapeOfValue(value: unknown): string {
-  return Array.isArray(value) ? `[${value.length}]` : typeof value === 'number' ? String(value) : '-';
+  if (Array.isArray(value)) return `[${value.length}]`;
+  if (typeof value === 'number') return String(value);
+  if (value !== null && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map((k) => `${k}:${shapeOfValue((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return value === null || value === undefined ? '_' : '-';
 }
 
 /**
@@ -285,8 +352,8 @@ export function createCostEstimator(): (schema: GraphQLSchema, document: Documen
 }
 
 /**
- * The limits that need the variables: string lengths, the cost estimate and the number of
- * patients one request may ask for (summed over aliases, so two `patients` fields cannot
+ * The limits that need the variables: string lengths, the cost estimate and the numbers of
+ * patients and cohorts one request may ask for (summed over aliases, so two `patients` fields cannot
  * double the cap). Throws the refusal (HTTP 400 on the HTTP endpoint); the event streams
  * run it on subscriptions too.
  */
@@ -300,7 +367,7 @@ export function checkOperationLimits(
   memo?: { literals: WeakMap<DocumentNode, string | null>; estimate: ReturnType<typeof createCostEstimator> },
 ): void {
   checkStringLengths(document, variables, limits.maxStringLength, memo?.literals);
-  const { cost, patients } = (memo?.estimate ?? estimateCost)(schema, document, operation, variables ?? {});
+  const { cost, patients, cohorts } = (memo?.estimate ?? estimateCost)(schema, document, operation, variables ?? {});
   if (cost > limits.maxCost) {
     throw tooComplex(`Operation is too expensive: estimated cost ${cost}, at most ${limits.maxCost} allowed`, 'cost', limits.maxCost, cost);
   }
@@ -308,6 +375,14 @@ export function checkOperationLimits(
     throw new BadUserInputError(`at most ${limits.maxPatientsPerRequest} patients per request (this one asks for ${patients})`, {
       limit: 'patients',
       max: limits.maxPatientsPerRequest,
+      http: { status: 400 },
+    });
+  }
+  if (cohorts > limits.maxCohortsPerRequest) {
+    throw new BadUserInputError(`at most ${limits.maxCohortsPerRequest} cohorts per request (limits.maxCohortsPerRequest; this one asks for ${cohorts})`, {
+      limit: 'maxCohortsPerRequest',
+      max: limits.maxCohortsPerRequest,
+      actual: cohorts,
       http: { status: 400 },
     });
   }

@@ -40,6 +40,8 @@ export interface TestGatewayOptions {
   config?: (sources: unknown[]) => Record<string, unknown>;
   /** `analytics` config keys (e.g. `suppressionThreshold`). */
   analytics?: Record<string, unknown>;
+  /** `limits` config keys (e.g. `requestDeadlineMs`). */
+  limits?: Record<string, unknown>;
   /** `cache` keys over the defaults (by default nothing is served from the cache). */
   cache?: Record<string, unknown>;
   /** `events` config keys (the event feed is off by default). */
@@ -77,6 +79,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
       auth: { mode: 'dev' },
       ...(opts.analytics && { analytics: opts.analytics }),
       ...(opts.events && { events: opts.events }),
+      ...(opts.limits && { limits: opts.limits }),
       sources,
     };
     const config = parseConfig(raw);

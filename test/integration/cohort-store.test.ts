@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CohortService } from '../../analytics/cohort-service.js';
 import { toCohortFilter, type CohortCriteriaInput } from '../../analytics/cohort-criteria.js';
@@ -6,6 +7,7 @@ import { PatientIndex } from '../../datasources/cache/patient-index.js';
 import { PrismaSearchCache } from '../../datasources/cache/prisma-search-cache.js';
 import { FhirClient } from '../../datasources/fhir/fhir-client.js';
 import type { FhirResource } from '../../datasources/fhir/fhir-types.js';
+import { CohortStore } from '../../datasources/population/cohort-store.js';
 import { PopulationStore } from '../../datasources/population/population-store.js';
 import { syncSources, type PopulationSyncDeps } from '../../sync/population-sync.js';
 import { resetDatabase, testDatabaseKinds, withDatabases, type TestDatabase } from '../helpers/databases.js';
@@ -184,6 +186,41 @@ withDatabases(testDatabaseKinds(), (ctx) => {
       ['female', null, true],
       ['male', null, true],
     ]);
+  });
+
+  it('starts no statement after the request deadline: the breakdown after a passed deadline is refused, the members before it answered', async () => {
+    const deadline = new AbortController();
+    const cohort = new CohortService(ctx.db.prisma, { suppressionThreshold: 11, sourceIds: ['a', 'b'], now: () => TODAY, databaseKind: ctx.kind }).cohort(
+      {},
+      { suppress: false, deadline: { signal: deadline.signal, deadlineAt: Date.now() + 60_000 } },
+    );
+    expect(await cohort.totalCount()).toBe(4);
+    deadline.abort();
+    await expect(cohort.breakdown(['SOURCE'])).rejects.toMatchObject({ extensions: { code: 'UPSTREAM_TIMEOUT', reason: 'REQUEST_DEADLINE' } });
+    // A deadline already in the past refuses as well, signal or not.
+    await expect(new CohortStore(ctx.db.prisma, ctx.kind).members({}, { signal: new AbortController().signal, deadlineAt: Date.now() - 1 })).rejects.toMatchObject({
+      extensions: { code: 'UPSTREAM_TIMEOUT', reason: 'REQUEST_DEADLINE' },
+    });
+  });
+
+  it.skipIf(ctx.kind !== 'postgresql')('ends a PostgreSQL statement at the deadline and leaves no statement timeout on the pooled connections', async () => {
+    const store = new CohortStore(ctx.db.prisma, 'postgresql');
+    const locker = new pg.Client({ connectionString: ctx.db.url });
+    await locker.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE patient_link IN ACCESS EXCLUSIVE MODE');
+      // The members query waits on the lock until its statement timeout (what is left of 300 ms) cancels it.
+      const refused = store.members({}, { signal: new AbortController().signal, deadlineAt: Date.now() + 300 });
+      await expect(refused).rejects.toMatchObject({ extensions: { code: 'UPSTREAM_TIMEOUT', reason: 'REQUEST_DEADLINE' } });
+      await locker.query('ROLLBACK');
+    } finally {
+      await locker.end();
+    }
+    // SET LOCAL ended with its transaction: every pooled connection is back to no timeout.
+    const timeouts = await Promise.all(Array.from({ length: 4 }, () => ctx.db.prisma.$queryRawUnsafe<{ statement_timeout: string }[]>('SHOW statement_timeout')));
+    expect(timeouts.map((r) => r[0]!.statement_timeout)).toEqual(['0', '0', '0', '0']);
+    expect(await store.members({}, { signal: new AbortController().signal, deadlineAt: Date.now() + 60_000 })).toEqual(named('u1', 'u2', 'u3', 'u4'));
   });
 
   it('follows merges through the patient index and ignores facts of unlinked records', async () => {

@@ -28,11 +28,26 @@ describe('cost estimates remembered per document', () => {
     const got = cases.map((v) => estimate(schema, DASHBOARD, op, v));
     expect(got).toEqual(cases.map((v) => estimateCost(schema, DASHBOARD, op, v)));
     // 2 patients x (1 + conditions (1 + 10 nodes) + observations (1 + 20 nodes)) = 2 x 33
-    expect(got[0]).toEqual({ cost: 66, patients: 2 });
-    expect(got[2]).toEqual({ cost: 99, patients: 3 });
+    expect(got[0]).toEqual({ cost: 66, patients: 2, cohorts: 0 });
+    expect(got[2]).toEqual({ cost: 99, patients: 3, cohorts: 0 });
     expect(got[3]!.cost).toBe(2 * (1 + 1 + 500 + 1 + 20));
     expect(got[4]!.cost).toBe(2 * (1 + 1 + 50 + 1 + 20));
     expect(got[1]).toBe(got[0]);
+  });
+});
+
+describe('cohort cost estimates remembered per document', () => {
+  it('follow the criteria inside an input-object variable', async () => {
+    const schema = await buildBareSchema();
+    const estimate = createCostEstimator();
+    const doc = parse('query($c: CohortCriteria!) { cohort(criteria: $c) { totalCount } }');
+    const op = operationOf(doc);
+    const codes = (n: number) => Array.from({ length: n }, (_, i) => `http://snomed.info/sct|${i}`);
+    const cases = [{ c: { gender: 'female' } }, { c: { conditions: codes(100) } }, { c: { conditions: codes(100), gender: 'male' } }, { c: { gender: 'male' } }];
+    const got = cases.map((v) => estimate(schema, doc, op, v));
+    expect(got).toEqual(cases.map((v) => estimateCost(schema, doc, op, v)));
+    expect(got[1]!.cost).toBeGreaterThan(50 * got[0]!.cost);
+    expect(got[3]).toBe(got[0]);
   });
 });
 
