@@ -165,7 +165,8 @@ describe('Patient.eligibility', () => {
   });
 
   it('serves a 50-patient dashboard with one payer call per distinct member, under each payer’s concurrency cap, then from the cache', async () => {
-    t.sandbox.payer.latencyMs = 20;
+    // Long enough that the cap fills even when a busy machine sends the calls unevenly.
+    t.sandbox.payer.latencyMs = 200;
     const ids = Array.from({ length: 50 }, (_, i) => allIds[i % allIds.length]!);
     const q = `query($ids: [ID!]!) { patients(ids: $ids) { id eligibility(serviceTypeCodes: ["UC"]) { status memberId } } }`;
     const res = await t.query(q, { ids }, 'billing');
