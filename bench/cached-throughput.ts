@@ -8,7 +8,6 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ApolloServer } from '@apollo/server';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
-import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import pg from 'pg';
 import { pino } from 'pino';
@@ -16,6 +15,7 @@ import { parseConfig } from '../config/load-config.js';
 import { startSandbox } from '../sandbox/index.js';
 import { startGateway } from '../server/app.js';
 import { mintDevToken } from '../server/auth.js';
+import { helloWorld, loadRun as load } from './load-run.js';
 
 // Throughput of a cached one-patient query with 5 lists against a bare Apollo hello-world on
 // the same host, in alternating rounds (hello, floor, gateway, hello, ...) so that a slow
@@ -47,32 +47,6 @@ const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
-
-async function load(url: string, body: string, token: string | null, seconds: number) {
-  const cpu = process.cpuUsage();
-  const r = await autocannon({
-    url,
-    method: 'POST',
-    connections: 10,
-    duration: seconds,
-    headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
-    body,
-  });
-  const used = process.cpuUsage(cpu);
-  // CPU time of this process (server, sandbox and load generator) per request: unlike req/s,
-  // it hardly moves when other work on the machine takes the cores away.
-  const cpuUsPerRequest = (used.user + used.system) / Math.max(1, r.requests.total);
-  return { rps: r.requests.average, cpuUsPerRequest, errors: r.errors + r.non2xx + r.timeouts };
-}
-
-async function helloWorld() {
-  const apollo = new ApolloServer({ typeDefs: 'type Query { hello: String }', resolvers: { Query: { hello: () => 'world' } } });
-  await apollo.start();
-  const app = Fastify();
-  app.route({ method: ['GET', 'POST', 'OPTIONS'], url: '/graphql', handler: fastifyApolloHandler(apollo) });
-  const url = await app.listen({ port: 0, host: '127.0.0.1' });
-  return { url: `${url}/graphql`, close: async () => (await app.close(), await apollo.stop()) };
-}
 
 /**
  * The same query answered by a bare Apollo from constant data (same types' shape, 40 items a

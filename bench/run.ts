@@ -3,10 +3,6 @@ import 'reflect-metadata';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ApolloServer } from '@apollo/server';
-import { fastifyApolloHandler } from '@as-integrations/fastify';
-import autocannon from 'autocannon';
-import Fastify from 'fastify';
 import { pino } from 'pino';
 import { parseConfig } from '../config/load-config.js';
 import { fhirSources, type ChartgraphConfig } from '../config/config.schema.js';
@@ -18,6 +14,7 @@ import { startGateway, type Gateway } from '../server/app.js';
 import { mintDevToken } from '../server/auth.js';
 import { formatLimitsBench, runLimitsBench } from './limits.js';
 import { runCachedThroughput } from './cached-throughput.js';
+import { helloWorld, loadRun as throughput } from './load-run.js';
 import { runDashboardScale } from './dashboard-scale.js';
 import { formatIdentityPopulation, runIdentityPopulation } from './identity-population.js';
 
@@ -153,28 +150,6 @@ async function sourceLinks(gw: Gateway, ids: string[]): Promise<Map<string, stri
   const bySource = new Map<string, string[]>();
   for (const rows of links.values()) for (const r of rows) bySource.set(r.sourceId, [...(bySource.get(r.sourceId) ?? []), r.sourcePatientId]);
   return bySource;
-}
-
-async function throughput(url: string, body: string, token: string | null, seconds: number) {
-  const result = await autocannon({
-    url,
-    method: 'POST',
-    connections: 10,
-    duration: seconds,
-    headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
-    body,
-  });
-  // Every failure counts: connection errors, timeouts and non-2xx answers.
-  return { rps: result.requests.average, errors: result.errors + result.timeouts + result.non2xx, p50: result.latency.p50, total: result.requests.total };
-}
-
-async function helloWorld() {
-  const apollo = new ApolloServer({ typeDefs: 'type Query { hello: String }', resolvers: { Query: { hello: () => 'world' } } });
-  await apollo.start();
-  const app = Fastify();
-  app.route({ method: ['GET', 'POST', 'OPTIONS'], url: '/graphql', handler: fastifyApolloHandler(apollo) });
-  const url = await app.listen({ port: 0, host: '127.0.0.1' });
-  return { url: `${url}/graphql`, close: async () => (await app.close(), await apollo.stop()) };
 }
 
 async function main() {
