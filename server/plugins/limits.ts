@@ -287,7 +287,8 @@ export function estimateCost(schema: GraphQLSchema, document: DocumentNode, oper
       if (named.name.endsWith('Connection')) {
         const first = arg('first');
         childList = typeof first === 'number' ? first : DEFAULT_FIRST;
-        if (atRoot && named.name === 'PatientConnection') patients += childList;
+        // A cohort's page is patients too: five cohorts of 1,000 would load 5,000 patients' links.
+        if (atRoot && (named.name === 'PatientConnection' || named.name === 'CohortConnection')) patients += childList;
       }
       const inList = isListType(getNullableType(def.type)) && (s.name.value === 'nodes' || s.name.value === 'edges') ? listSize : 1;
       cost += multiplier * inList * (1 + walk(s.selectionSet, named, childList, seen, false));

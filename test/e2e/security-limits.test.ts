@@ -71,6 +71,10 @@ describe('with the default limits', () => {
     const r3 = await post(t, { query: `query($a: [ID!]!, $b: [ID!]!) { a: patients(ids: $a) { id } b: patients(ids: $b) { id } }`, variables: { a: ids.slice(0, 600), b: ids.slice(400) } });
     expect(r3.status).toBe(400);
     expect(r3.body.errors).toEqual([expect.objectContaining({ message: 'at most 1000 patients per request (this one asks for 1200)', extensions: { code: 'BAD_USER_INPUT', limit: 'patients', max: 1000 } })]);
+    // Cohort pages count as patients too, summed across aliases.
+    const r4 = await post(t, { query: `{ a: cohort(criteria: {}, first: 600) { totalCount } b: cohort(criteria: { gender: female }, first: 600) { totalCount } }` });
+    expect(r4.status).toBe(400);
+    expect(r4.body.errors).toEqual([expect.objectContaining({ message: 'at most 1000 patients per request (this one asks for 1200)', extensions: { code: 'BAD_USER_INPUT', limit: 'patients', max: 1000 } })]);
     // None of them reached an EHR.
     expect(t.calls).toEqual([]);
   });
