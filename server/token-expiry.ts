@@ -65,6 +65,11 @@ export function untilTokenExpiry(source: AsyncIterable<ExecutionResult>, expires
       if (!ended) await end();
       return { done: true, value: undefined };
     },
+    // With `throw` too: graphql-sse closes only what looks like a generator when the client goes.
+    async throw(err: unknown) {
+      if (!ended) await end();
+      throw err;
+    },
     [Symbol.asyncIterator]() {
       return this;
     },

@@ -212,6 +212,8 @@ describe('event streams on one gateway (PGlite)', () => {
   });
 
   it('end SSE and WebSocket streams when their token expires; a stream with a live token stays open', async () => {
+    const feed = gw.services.events!;
+    const subscribersBefore = feed.tail.size;
     const shortSse = await openSse(gw.url, await rig.token('clinician', undefined, 'expiring-sse', 3), SUBSCRIPTION, {});
     const longSse = await openSse(gw.url, await rig.token('clinician', undefined, 'lasting-sse'), SUBSCRIPTION, {});
     const shortWs = openWs(gw.url, await rig.token('clinician', undefined, 'expiring-ws', 3));
@@ -235,6 +237,11 @@ describe('event streams on one gateway (PGlite)', () => {
       expect(longClosed).toBe(false);
       const over = await Promise.race([longOp.ended.then(() => true), Promise.resolve(false)]);
       expect(over).toBe(false);
+      // Closed by the client, the live streams free their subscribers and slots.
+      longSse.close();
+      await longWs.close();
+      await until('subscribers freed', async () => feed.tail.size === subscribersBefore && !feed.openBySubject.has('lasting-sse') && !feed.openBySubject.has('lasting-ws'));
+      expect([...feed.openBySubject.keys()].filter((k) => k.startsWith('expiring-'))).toEqual([]);
     } finally {
       shortSse.close();
       longSse.close();
