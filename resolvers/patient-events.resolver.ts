@@ -202,32 +202,37 @@ const DROPPED = Symbol('dropped');
 
 async function subscribeEvents(ctx: RequestContext, args: PatientEventsSubscriptionArgs): Promise<AsyncIterable<StoredEvent | typeof DROPPED>> {
   const feed = feedOf(ctx);
-  const { types, unifiedIds } = await filterOf(ctx, args);
-  const afterSeq = await seqAfter(feed, args.after);
   const sub = ctx.principal.sub;
+  // The slot is taken in the same synchronous step as the check, before any await: parallel
+  // subscribes on one socket would otherwise all pass the check while `seqOf` is pending.
   const open = feed.openBySubject.get(sub) ?? 0;
   if (open >= feed.maxSubscriptionsPerSubject) {
     throw new ChartgraphError(`At most ${feed.maxSubscriptionsPerSubject} open event subscriptions per client`, 'RATE_LIMITED');
   }
-  const events = feed.tail.subscribe({ afterSeq, types, unifiedIds, maxQueue: feed.subscriberQueueSize });
-  let counted = false;
+  feed.openBySubject.set(sub, open + 1);
   let released = false;
-  let dropped = false;
   const release = () => {
-    if (!counted || released) return;
+    if (released) return;
     released = true;
     const n = (feed.openBySubject.get(sub) ?? 1) - 1;
     if (n <= 0) feed.openBySubject.delete(sub);
     else feed.openBySubject.set(sub, n);
   };
-  // A plain iterator (see EventTail.subscribe): closing must release the slot at once.
+  let events: AsyncIterator<StoredEvent>;
+  try {
+    const { types, unifiedIds } = await filterOf(ctx, args);
+    const afterSeq = await seqAfter(feed, args.after);
+    events = feed.tail.subscribe({ afterSeq, types, unifiedIds, maxQueue: feed.subscriberQueueSize });
+  } catch (err) {
+    release();
+    throw err;
+  }
+  let dropped = false;
+  // A plain iterator (see EventTail.subscribe): closing must release the slot at once. The
+  // transports call `return` on a subscription closed before its first event, too.
   const iterator: AsyncIterableIterator<StoredEvent | typeof DROPPED> = {
     async next() {
-      // Counted from the first read: an iterator closed before it starts is never read.
-      if (!counted) {
-        counted = true;
-        feed.openBySubject.set(sub, (feed.openBySubject.get(sub) ?? 0) + 1);
-      }
+      if (released) return { done: true, value: undefined };
       try {
         const r = await events.next();
         if (r.done) release();

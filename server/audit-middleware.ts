@@ -9,7 +9,10 @@ const PATIENT_TYPES = new Set(['Patient', 'PatientConnection']);
 // check sends a member's name and birth date to a payer and returns their benefits.
 // A cohort reads every record of the population store to select its members. The audit
 // trail and the merge log say who looked at which patient and which records were joined.
-const OTHER_PATIENT_READS = new Set(['eligibility', 'cohort', 'auditEvents', 'patientMerges']);
+// The event feed says what happened to which patient.
+const OTHER_PATIENT_READS = new Set(['eligibility', 'cohort', 'auditEvents', 'patientMerges', 'patientEvents']);
+/** The field group a root read is audited under when it is not its own name (the feed's, as its subscription). */
+const LOOKUP_GROUP: Record<string, string> = { patientEvents: 'events' };
 
 interface AuditContext {
   audit?: RequestAuditTrail;
@@ -56,11 +59,12 @@ const patientLookup: FieldMiddleware = (resolve, root, args, ctx: AuditContext, 
   const returnsPatients = PATIENT_TYPES.has(getNamedType(info.returnType).name);
   const settle = (value: unknown) => {
     if (value instanceof ForbiddenError) {
-      const ids = [args?.id, ...(Array.isArray(args?.ids) ? args.ids : [])].filter((x): x is string => typeof x === 'string' && UUID.test(x));
-      const groups = returnsPatients ? requestedGroups(info) : [info.fieldName];
+      const listed = [...(Array.isArray(args?.ids) ? args.ids : []), ...(Array.isArray(args?.patientIds) ? args.patientIds : [])];
+      const ids = [args?.id, ...listed].filter((x): x is string => typeof x === 'string' && UUID.test(x));
+      const groups = returnsPatients ? requestedGroups(info) : [LOOKUP_GROUP[info.fieldName] ?? info.fieldName];
       trail.denied(ids, groups.length > 0 ? groups : ['lookup']);
     } else if (!returnsPatients) {
-      trail.read(undefined, info.fieldName);
+      trail.read(undefined, LOOKUP_GROUP[info.fieldName] ?? info.fieldName);
     }
     return value;
   };

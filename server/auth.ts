@@ -9,6 +9,14 @@ import { isRole, type Principal, type Role } from '../permissions/roles.js';
 /** Verifies `Authorization: Bearer` headers. Every failure is the same UNAUTHENTICATED error. */
 export interface Authenticator {
   verify(authorization: string | undefined): Promise<Principal>;
+  /** As `verify`, with when the token expires (ms since the epoch): long-lived streams end then. */
+  session(authorization: string | undefined): Promise<TokenSession>;
+}
+
+/** Who a verified token names, and until when. */
+export interface TokenSession {
+  principal: Principal;
+  expiresAt: number;
 }
 
 /** Where dev mode keeps its generated signing secret when the config gives none. */
@@ -149,25 +157,29 @@ export function createAuthenticator(auth: AuthConfig, opts: { secretFile?: strin
   // been checked, the answer is kept until the token expires (at most a minute), so a
   // busy client costs one signature check a minute rather than one per request.
   const verified = new LRUCache<string, { principal: Principal; exp: number }>({ max: 10_000, ttl: VERIFIED_TOKEN_TTL_MS });
-  return {
-    async verify(authorization) {
-      // RFC 7235 §2.1: the scheme name is case-insensitive.
-      const match = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/i.exec(authorization?.trim() ?? '');
-      if (!match) throw new UnauthenticatedError();
-      const token = match[1]!;
-      const known = verified.get(token);
-      if (known && known.exp > Date.now()) return known.principal;
-      try {
-        const found = await verifyToken(token);
-        if (found) {
-          verified.set(token, { principal: found.principal, exp: found.expiresAt });
-          return found.principal;
-        }
-      } catch {
-        // jose's errors say which check failed (or that the issuer's keys could not be
-        // fetched); the client must not learn which.
+  const session = async (authorization: string | undefined): Promise<TokenSession> => {
+    // RFC 7235 §2.1: the scheme name is case-insensitive.
+    const match = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/i.exec(authorization?.trim() ?? '');
+    if (!match) throw new UnauthenticatedError();
+    const token = match[1]!;
+    const known = verified.get(token);
+    if (known && known.exp > Date.now()) return { principal: known.principal, expiresAt: known.exp };
+    try {
+      const found = await verifyToken(token);
+      if (found) {
+        verified.set(token, { principal: found.principal, exp: found.expiresAt });
+        return found;
       }
-      throw new UnauthenticatedError();
+    } catch {
+      // jose's errors say which check failed (or that the issuer's keys could not be
+      // fetched); the client must not learn which.
+    }
+    throw new UnauthenticatedError();
+  };
+  return {
+    session,
+    async verify(authorization) {
+      return (await session(authorization)).principal;
     },
   };
 }

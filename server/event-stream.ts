@@ -1,3 +1,4 @@
+import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { getOperationAST, GraphQLError, Kind, validate, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
@@ -12,12 +13,13 @@ import { NOTIFICATION_PATH } from '../datasources/events/fhir-subscriptions.js';
 import { ChartgraphError, RateLimitedError } from '../errors/errors.js';
 import { createRequestContext, type GatewayServices, type RequestContext } from '../resolvers/context.js';
 import type { Principal } from '../permissions/roles.js';
-import type { Authenticator } from './auth.js';
+import type { Authenticator, TokenSession } from './auth.js';
 import type { RunningEventFeed } from './event-feed.js';
 import { PURPOSE_OF_USE_HEADER, purposeOfUse, rejectedRequestRecord } from './plugins/audit.js';
 import { errorForLog, MASKED_MESSAGE } from './plugins/response-errors.js';
 import { chargeAddress, chargeSubject, type RateLimiter } from './rate-limit.js';
 import { isRefused, prepareStreamOperation, type PreparedOperation, type RefusedOperation, type StreamOperationChecks } from './stream-operation.js';
+import { atTime, tokenExpiredResult, untilTokenExpiry } from './token-expiry.js';
 
 /** Path of GraphQL over Server-Sent Events (graphql-sse, distinct connections mode). */
 export const SSE_PATH = '/graphql/stream';
@@ -44,6 +46,8 @@ interface StreamContext extends RequestContext {
 
 type Transport = StreamContext['transport'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** WebSocket close code for a connection whose token expired (4401, as graphql-ws's own 4401 Unauthorized). */
+export const WS_TOKEN_EXPIRED = 4401;
 
 /**
  * Serves subscriptions (and any other operation) over SSE at `/graphql/stream` and over
@@ -160,8 +164,8 @@ export function registerEventStreams(fastify: FastifyInstance, opts: EventStream
   const checked = new WeakSet<DocumentNode>();
   const validateChecked = (schema: GraphQLSchema, document: DocumentNode) => (checked.has(document) ? [] : validate(schema, document));
 
-  // SSE: the principal found by `authenticate`, for `onSubscribe` and `context` of the same request.
-  const ssePrincipals = new WeakMap<object, Principal>();
+  // SSE: the token found by `authenticate`, for `onSubscribe` and `context` of the same request.
+  const sseSessions = new WeakMap<object, TokenSession>();
   const sseRequestId = (raw: unknown) => String((raw as { id?: unknown }).id ?? '');
   const sseIp = (raw: unknown) => (raw as { ip?: string }).ip;
   const ssePurpose = (headers: { get(name: string): string | null | undefined }) => purposeOfUse(headers.get(PURPOSE_OF_USE_HEADER));
@@ -173,7 +177,7 @@ export function registerEventStreams(fastify: FastifyInstance, opts: EventStream
       // Per address before the token is checked, as on HTTP (throws RATE_LIMITED: 429 below).
       await chargeAddress(opts.rateLimiter, rateLimit, sseIp(req.raw));
       try {
-        ssePrincipals.set(req.raw as object, await opts.authenticator.verify(req.headers.get('authorization') ?? undefined));
+        sseSessions.set(req.raw as object, await opts.authenticator.session(req.headers.get('authorization') ?? undefined));
         return '';
       } catch {
         auditUnauthenticated(sseRequestId(req.raw), ssePurpose(req.headers), sseIp(req.raw), 'sse');
@@ -181,7 +185,7 @@ export function registerEventStreams(fastify: FastifyInstance, opts: EventStream
       }
     },
     onSubscribe: async (req, params) => {
-      const principal = ssePrincipals.get(req.raw as object)!;
+      const { principal } = sseSessions.get(req.raw as object)!;
       // The address was counted in `authenticate`.
       const at = { requestId: sseRequestId(req.raw), purpose: ssePurpose(req.headers), ip: undefined, transport: 'sse' as const };
       const prepared = await admitOperation(principal, params, at);
@@ -197,9 +201,12 @@ export function registerEventStreams(fastify: FastifyInstance, opts: EventStream
       };
     },
     // Only for a refusal from onSubscribe (its result still goes through onNext).
-    context: (req) => contextFor(ssePrincipals.get(req.raw as object)!, sseRequestId(req.raw), 'sse', ssePurpose(req.headers)) as StreamContext & Record<PropertyKey, unknown>,
-    onOperation: (ctx, _req, args, result) => {
+    context: (req) => contextFor(sseSessions.get(req.raw as object)!.principal, sseRequestId(req.raw), 'sse', ssePurpose(req.headers)) as StreamContext & Record<PropertyKey, unknown>,
+    onOperation: (ctx, req, args, result) => {
       auditRefusedSubscription(ctx, args, result);
+      // The stream ends when its token does: the client comes back with a fresh one.
+      if (isAsyncIterable(result)) return untilTokenExpiry(result as AsyncIterable<ExecutionResult>, sseSessions.get(req.raw as object)!.expiresAt);
+      return undefined;
     },
     onNext: (ctx, _req, result) => afterResult(ctx, result as ExecutionResult),
   });
@@ -222,7 +229,7 @@ export function registerEventStreams(fastify: FastifyInstance, opts: EventStream
   // graphql-ws on the same path as queries: browsers and clients upgrade `/graphql`.
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   const keepAliveMs = opts.config.events.keepAliveSeconds * 1000;
-  type WsExtra = { principal?: Principal; purpose?: string | null; request?: IncomingMessage };
+  type WsExtra = { principal?: Principal; expiresAt?: number; connectionId?: string; purpose?: string | null; request?: IncomingMessage; socket?: WebSocket };
   const wsIp = (extra: WsExtra) => extra.request?.socket.remoteAddress;
   const wsServer = useServer<{ authorization?: string }, WsExtra>(
     {
@@ -233,17 +240,30 @@ export function registerEventStreams(fastify: FastifyInstance, opts: EventStream
         const header = ctx.connectionParams?.authorization;
         const purpose = ctx.extra.request?.headers[PURPOSE_OF_USE_HEADER];
         ctx.extra.purpose = purposeOfUse(typeof purpose === 'string' ? purpose : null);
+        // Names the connection in its operations' audit request ids (op ids repeat across connections).
+        ctx.extra.connectionId = randomUUID();
+        let session: TokenSession;
         try {
-          ctx.extra.principal = await opts.authenticator.verify(typeof header === 'string' ? header : undefined);
+          session = await opts.authenticator.session(typeof header === 'string' ? header : undefined);
         } catch {
-          auditUnauthenticated('ws-connect', ctx.extra.purpose, wsIp(ctx.extra), 'ws');
+          auditUnauthenticated(`ws-${ctx.extra.connectionId}`, ctx.extra.purpose, wsIp(ctx.extra), 'ws');
           return false; // 4403 Forbidden
+        }
+        ctx.extra.principal = session.principal;
+        ctx.extra.expiresAt = session.expiresAt;
+        // The connection was authenticated once: it ends when the token does, with every subscription on it.
+        const socket = ctx.extra.socket;
+        if (socket) {
+          const cancel = atTime(session.expiresAt, () => socket.close(WS_TOKEN_EXPIRED, 'token expired'));
+          socket.once('close', cancel);
         }
         return true;
       },
       onSubscribe: async (ctx, id, payload) => {
         const principal = ctx.extra.principal!;
-        const at = { requestId: `ws-${id}`, purpose: ctx.extra.purpose ?? null, ip: wsIp(ctx.extra), transport: 'ws' as const };
+        // Refused until the socket's close (queued by the expiry timer) goes out.
+        if (Date.now() >= (ctx.extra.expiresAt ?? 0)) return tokenExpiredResult().errors as GraphQLError[];
+        const at = { requestId: wsRequestId(ctx.extra.connectionId!, id), purpose: ctx.extra.purpose ?? null, ip: wsIp(ctx.extra), transport: 'ws' as const };
         let prepared: PreparedOperation | RefusedOperation;
         try {
           prepared = await admitOperation(principal, payload, at);
@@ -298,6 +318,16 @@ export function registerEventStreams(fastify: FastifyInstance, opts: EventStream
     for (const client of wss.clients) client.terminate();
     await new Promise<void>((resolve) => wss.close(() => resolve()));
   };
+}
+
+/**
+ * The audit request id of operation `opId` on one WebSocket: unique across connections and
+ * the same for every row of the operation, within the gateway's request id pattern
+ * (`[A-Za-z0-9._-]{8,128}`). An op id outside it is stood for by a digest.
+ */
+export function wsRequestId(connectionId: string, opId: string): string {
+  const op = /^[A-Za-z0-9._-]{1,64}$/.test(opId) ? opId : createHash('sha256').update(opId).digest('hex').slice(0, 24);
+  return `ws-${connectionId}-${op}`;
 }
 
 /** Our typed errors go out as they are; anything else is logged and masked (as formatError does for HTTP). */

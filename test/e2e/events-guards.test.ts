@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 vi.setConfig({ testTimeout: 120_000 });
 import { EHR_INFO } from '../../sandbox/index.js';
 import type { Gateway } from '../../server/app.js';
+import { WS_TOKEN_EXPIRED } from '../../server/event-stream.js';
 import { openSse, openWs, startEventRig, type EventRig, type WsOperation } from '../helpers/event-gateways.js';
 
 // The event streams (SSE at /graphql/stream, WebSocket at /graphql) are held to the HTTP
@@ -13,6 +14,7 @@ import { openSse, openWs, startEventRig, type EventRig, type WsOperation } from 
 
 const BY_MRN = `query($s: String!, $v: String!) { patientByIdentifier(system: $s, value: $v) { id } }`;
 const SUBSCRIPTION = `subscription($ids: [ID!], $types: [PatientEventType!]) { patientEvents(patientIds: $ids, types: $types) { id type patient { id } } }`;
+const RESUME = `subscription($after: String) { patientEvents(after: $after) { id type } }`;
 
 async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -156,6 +158,132 @@ describe('event streams on one gateway (PGlite)', () => {
     expect(listed.errors).toBeUndefined();
     expect(listed.data.patientEvents).toEqual({ totalCount: 1, nodes: [{ id: event!.data.patientEvents.id }] });
   });
+
+  /** The id of an event in the feed (an admission written to Mercy when there is none yet). */
+  const anEventId = async (): Promise<string> => {
+    const listed = async () => (await rig.query(gw, `{ patientEvents(first: 1) { nodes { id } } }`)).data?.patientEvents.nodes[0]?.id as string | undefined;
+    const known = await listed();
+    if (known) return known;
+    const patient = rig.sandbox.truth.patients.find((t) => t.ehrs.mercy && !t.ehrs.stjude)!;
+    rig.sandbox.ehr('mercy').write({
+      resourceType: 'Encounter',
+      status: 'in-progress',
+      class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'IMP' },
+      subject: { reference: `Patient/${patient.ehrs.mercy!.patientId}` },
+      period: { start: new Date().toISOString() },
+    } as never);
+    return until('an event', listed, 30_000);
+  };
+
+  it('hold one client to maxSubscriptionsPerSubject however many subscribes it sends at once, and give the slots back on refusal and close', async () => {
+    const after = await anEventId();
+    const sub = `cap-${randomUUID()}`;
+    const feed = gw.services.events!;
+    const cap = feed.maxSubscriptionsPerSubject;
+    expect(cap).toBe(10);
+    const ws = openWs(gw.url, await rig.token('clinician', undefined, sub));
+    const ops = Array.from({ length: 40 }, () => ws.run(RESUME, { after }));
+    try {
+      const ended: WsOperation[] = [];
+      for (const op of ops) void op.ended.then(() => ended.push(op));
+      await until('the refusals', async () => ended.length >= ops.length - cap, 60_000);
+      const refused = await Promise.all(ended.map(errorsOf));
+      expect(refused.map((errors) => errors.map((e: any) => e.extensions.code))).toEqual(Array.from({ length: ops.length - cap }, () => ['RATE_LIMITED']));
+      expect(feed.openBySubject.get(sub)).toBe(cap);
+      // A subscribe refused by its arguments takes no slot for good.
+      const other = openWs(gw.url, await rig.token('clinician', undefined, `${sub}-other`));
+      const bad = await errorsOf(other.run(RESUME, { after: 'no-such-event' }));
+      await other.close();
+      expect(bad.map((e: any) => e.extensions.code)).toEqual(['BAD_USER_INPUT']);
+      expect(feed.openBySubject.has(`${sub}-other`)).toBe(false);
+    } finally {
+      await ws.close();
+    }
+    await until('the slots given back', async () => !feed.openBySubject.has(sub));
+    const again = openWs(gw.url, await rig.token('clinician', undefined, sub));
+    try {
+      const op = again.run(RESUME, { after });
+      await until('a slot taken again', async () => feed.openBySubject.get(sub) === 1);
+      op.cancel();
+      await until('the slot given back on complete', async () => !feed.openBySubject.has(sub));
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('end SSE and WebSocket streams when their token expires; a stream with a live token stays open', async () => {
+    const feed = gw.services.events!;
+    const subscribersBefore = feed.tail.size;
+    const shortSse = await openSse(gw.url, await rig.token('clinician', undefined, 'expiring-sse', 3), SUBSCRIPTION, {});
+    const longSse = await openSse(gw.url, await rig.token('clinician', undefined, 'lasting-sse'), SUBSCRIPTION, {});
+    const shortWs = openWs(gw.url, await rig.token('clinician', undefined, 'expiring-ws', 3));
+    const longWs = openWs(gw.url, await rig.token('clinician', undefined, 'lasting-ws'));
+    try {
+      expect([shortSse.status, longSse.status]).toEqual([200, 200]);
+      const shortOp = shortWs.run(SUBSCRIPTION, {});
+      const longOp = longWs.run(SUBSCRIPTION, {});
+      await until('the short-lived SSE stream ended', async () => shortSse.ended, 30_000);
+      expect(shortSse.results.map((r) => r.errors?.map((e: any) => e.extensions.code))).toEqual([['UNAUTHENTICATED']]);
+      expect(shortSse.results[0]!.data).toBeUndefined();
+      expect(await shortWs.closed).toEqual({ code: WS_TOKEN_EXPIRED, reason: 'token expired' });
+      await shortOp.ended;
+      expect(shortOp.results).toEqual([]);
+      // Both short streams are over; the long-lived ones, opened at the same time, are not.
+      expect(longSse.ended).toBe(false);
+      let longClosed = false;
+      void longWs.closed.then(() => (longClosed = true));
+      const probe = longWs.run('{ sources { id } }');
+      expect(await probe.ended).toEqual({});
+      expect(longClosed).toBe(false);
+      const over = await Promise.race([longOp.ended.then(() => true), Promise.resolve(false)]);
+      expect(over).toBe(false);
+      // Closed by the client, the live streams free their subscribers and slots.
+      longSse.close();
+      await longWs.close();
+      await until('subscribers freed', async () => feed.tail.size === subscribersBefore && !feed.openBySubject.has('lasting-sse') && !feed.openBySubject.has('lasting-ws'));
+      expect([...feed.openBySubject.keys()].filter((k) => k.startsWith('expiring-'))).toEqual([]);
+    } finally {
+      shortSse.close();
+      longSse.close();
+      await shortWs.close();
+      await longWs.close();
+    }
+  });
+
+  it('audit a billing user’s refused patientEvents query as denied', async () => {
+    const res = await fetch(`${gw.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await rig.token('billing')}`, 'x-request-id': 'events-query-refused-01' },
+      body: JSON.stringify({ query: `query($ids: [ID!]) { patientEvents(patientIds: $ids) { nodes { id } } }`, variables: { ids: [unifiedId] } }),
+    });
+    const body = (await res.json()) as { errors?: any[] };
+    expect(body.errors?.map((e) => e.extensions.code)).toEqual(['FORBIDDEN']);
+    expect(await auditRows({ requestId: 'events-query-refused-01' })).toMatchObject([
+      { subject: 'dev-billing', role: 'billing', action: 'read', patientIds: [unifiedId], fieldGroups: ['events'], outcome: 'denied' },
+    ]);
+  });
+
+  it('give each WebSocket operation its own audit request id, even when two connections use the same operation id', async () => {
+    const sub = `ws-ids-${randomUUID()}`;
+    const token = await rig.token('billing', undefined, sub);
+    const sockets = [openWs(gw.url, token, { generateID: () => 'op-0001' }), openWs(gw.url, token, { generateID: () => 'op-0001' })];
+    try {
+      for (const ws of sockets) {
+        const errors = await errorsOf(ws.run(SUBSCRIPTION, { ids: [unifiedId] }));
+        expect(errors.map((e: any) => e.extensions.code)).toEqual(['FORBIDDEN']);
+      }
+    } finally {
+      for (const ws of sockets) await ws.close();
+    }
+    const rows = await auditRows({ subject: sub });
+    expect(rows.map((r) => [r.outcome, r.patientIds])).toEqual([
+      ['denied', [unifiedId]],
+      ['denied', [unifiedId]],
+    ]);
+    const ids = rows.map((r) => r.requestId);
+    for (const id of ids) expect(id).toMatch(/^ws-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}-op-0001$/);
+    expect(new Set(ids).size).toBe(2);
+  });
 });
 
 describe('rate limits on the event streams', () => {
@@ -190,5 +318,68 @@ describe('rate limits on the event streams', () => {
     const http = await httpQuery(gw, token, '{ sources { id } }'); // 5
     expect(http.status).toBe(429);
     expect(http.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+  });
+});
+
+describe('the HTTP endpoint’s document checks on the event streams (introspection off)', () => {
+  let rig: EventRig;
+  let gw: Gateway;
+
+  beforeAll(async () => {
+    rig = await startEventRig({ events: { enabled: false }, config: { server: { port: 0, logLevel: 'silent', introspection: false } } });
+    gw = await rig.startGateway();
+  }, 180_000);
+  afterAll(async () => {
+    await rig?.close();
+  });
+
+  const upstreamCalls = () => rig.sandbox.ehrs.reduce((n, ehr) => n + ehr.requests.entries.length, 0);
+
+  it('refuse introspection, alias floods, patient floods, long strings and field floods over SSE and WebSocket as over HTTP, before any upstream call', async () => {
+    const token = await rig.token('clinician');
+    const ids = Array.from({ length: 1000 }, () => randomUUID());
+    const cases: Array<{ query: string; variables?: Record<string, unknown>; codes: string[]; extensions?: Record<string, unknown> }> = [
+      { query: '{ __schema { types { name } } }', codes: ['GRAPHQL_VALIDATION_FAILED'] },
+      {
+        query: `{ ${Array.from({ length: 31 }, (_, i) => `a${i}: sources { id }`).join(' ')} }`,
+        codes: ['GRAPHQL_VALIDATION_FAILED'],
+        extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit: 'aliases', max: 30, actual: 31 },
+      },
+      {
+        query: `query($ids: [ID!]!) { ${Array.from({ length: 5 }, (_, i) => `a${i}: patients(ids: $ids) { id name { family } }`).join(' ')} }`,
+        variables: { ids },
+        codes: ['BAD_USER_INPUT'],
+        extensions: { code: 'BAD_USER_INPUT', limit: 'patients', max: 1000 },
+      },
+      {
+        query: `query($v: String!) { patientByIdentifier(system: "urn:oid:2.16.840.1.113883.4.1", value: $v) { id } }`,
+        variables: { v: 'a'.repeat(20_000) },
+        codes: ['BAD_USER_INPUT'],
+        extensions: { code: 'BAD_USER_INPUT', argument: '$v', limit: 'stringLength', max: 256 },
+      },
+      {
+        query: `subscription { patientEvents { ${Array.from({ length: 1500 }, (_, i) => `f${i}: id`).join(' ')} } }`,
+        codes: ['GRAPHQL_VALIDATION_FAILED'],
+        extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit: 'fields', max: 500, actual: 1501 },
+      },
+    ];
+    const ws = openWs(gw.url, token);
+    try {
+      const before = upstreamCalls();
+      for (const c of cases) {
+        const http = await httpQuery(gw, token, c.query, c.variables);
+        const sse = await openSse(gw.url, token, c.query, c.variables);
+        const [sent] = await sse.waitFor(1);
+        const overWs = await errorsOf(ws.run(c.query, c.variables));
+        for (const errors of [http.body.errors ?? [], sent!.errors ?? [], overWs]) {
+          expect([...new Set(errors.map((e: any) => e.extensions.code))]).toEqual(c.codes);
+          if (c.extensions) expect(errors.map((e: any) => e.extensions)).toEqual([c.extensions]);
+        }
+        expect(sent!.data).toBeUndefined();
+      }
+      expect(upstreamCalls()).toBe(before);
+    } finally {
+      await ws.close();
+    }
   });
 });

@@ -20,8 +20,8 @@ export interface EventRig {
   config: ChartgraphConfig;
   /** Starts one more gateway on the shared database (on `port`, default any free one). */
   startGateway(port?: number): Promise<Gateway>;
-  /** A dev token for `role`; `sub` names another client of that role (its own rate-limit budget). */
-  token(role: Role, scopes?: string[], sub?: string): Promise<string>;
+  /** A dev token for `role`; `sub` names another client of that role (its own rate-limit budget); `ttlSeconds` shortens its life. */
+  token(role: Role, scopes?: string[], sub?: string, ttlSeconds?: number): Promise<string>;
   /** POSTs a GraphQL query to `gateway`. */
   query<T = any>(gateway: Gateway, query: string, variables?: Record<string, unknown>, role?: Role, token?: string): Promise<{ status: number; data?: T; errors?: any[] }>;
   close(): Promise<void>;
@@ -66,9 +66,9 @@ export async function startEventRig(opts: EventRigOptions = {}): Promise<EventRi
   });
   const gateways: Gateway[] = [];
   const tokens = new Map<string, string>();
-  const token = async (role: Role, scopes?: string[], sub?: string) => {
-    const key = `${role} ${scopes?.join(' ') ?? ''} ${sub ?? ''}`;
-    if (!tokens.has(key)) tokens.set(key, await mintDevToken(config.auth, { role, scopes, sub }, secretFile));
+  const token = async (role: Role, scopes?: string[], sub?: string, ttlSeconds?: number) => {
+    const key = `${role} ${scopes?.join(' ') ?? ''} ${sub ?? ''} ${ttlSeconds ?? ''}`;
+    if (!tokens.has(key)) tokens.set(key, await mintDevToken(config.auth, { role, scopes, sub, ttlSeconds }, secretFile));
     return tokens.get(key)!;
   };
   return {
@@ -192,17 +192,34 @@ export interface WsOperation {
   cancel(): void;
 }
 
-/** A graphql-ws client on the gateway's `/graphql`, the bearer token in the connection parameters. */
-export function openWs(url: string, token: string): { client: Client; run(query: string, variables?: Record<string, unknown>): WsOperation; close(): Promise<void> } {
+/**
+ * A graphql-ws client on the gateway's `/graphql`, the bearer token in the connection parameters;
+ * `generateID` picks the operation ids (the client's own are random).
+ */
+export function openWs(
+  url: string,
+  token: string,
+  opts: { generateID?: () => string } = {},
+): { client: Client; run(query: string, variables?: Record<string, unknown>): WsOperation; closed: Promise<{ code: number; reason: string }>; close(): Promise<void> } {
   const client = createClient({
     url: url.replace(/^http/, 'ws') + '/graphql',
     webSocketImpl: WebSocket,
     connectionParams: { authorization: `Bearer ${token}` },
     retryAttempts: 0,
     lazy: true,
+    ...(opts.generateID && { generateID: opts.generateID }),
+  });
+  // The first time the socket closes (the server's code and reason).
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => {
+    const off = client.on('closed', (event) => {
+      off();
+      const e = event as { code?: number; reason?: string };
+      resolve({ code: e.code ?? 0, reason: e.reason ?? '' });
+    });
   });
   return {
     client,
+    closed,
     run(query, variables) {
       const results: Array<{ data?: any; errors?: any[] }> = [];
       const waiters: Array<() => void> = [];
