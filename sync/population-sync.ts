@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { FhirSourceConfig } from '../config/config.schema.js';
 import type { PrismaClient } from '../datasources/cache/generated/client.js';
 import type { PatientIndex } from '../datasources/cache/patient-index.js';
@@ -102,6 +103,9 @@ const DEFAULT_FILE_TIMEOUT_MS = 15 * 60_000;
 
 /** Syncs each source in turn; a failing source does not stop the others, an abort does. */
 export async function syncSources(sources: readonly FhirSourceConfig[], deps: PopulationSyncDeps, opts: PopulationSyncOptions = {}): Promise<SourceSyncResult[]> {
+  // Every page, list and capability fetch of the run listens on the signal while in flight
+  // (a batch of lists is hundreds at once); each removes its listener when done.
+  if (opts.signal) setMaxListeners(0, opts.signal);
   const results: SourceSyncResult[] = [];
   for (const source of sources) {
     if (opts.signal?.aborted) break;
