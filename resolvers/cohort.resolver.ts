@@ -86,7 +86,19 @@ export class CohortResolver {
       ];
     });
     const conn = connectionFrom(views, start, visible.length);
-    return { cohort, audit, totalCount: total, nodes: conn.nodes, edges: conn.edges, pageInfo: conn.pageInfo };
+    // Getters: the connection builds edges and cursors only when the query reads them.
+    return {
+      cohort,
+      audit,
+      totalCount: total,
+      nodes: conn.nodes,
+      get edges() {
+        return conn.edges;
+      },
+      get pageInfo() {
+        return conn.pageInfo;
+      },
+    };
   }
 
   @FieldResolver(() => [CohortCell], {

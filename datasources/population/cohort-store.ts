@@ -243,7 +243,10 @@ export class CohortStore {
         { maxWait: left, timeout: left + 1_000 },
       );
     } catch (err) {
-      if (isStatementTimeout(err) || deadline.signal.aborted) throw new RequestDeadlineError('the cohort');
+      // P2028: no pooled connection came within `maxWait`, the time left: the deadline too.
+      if (isStatementTimeout(err) || deadline.signal.aborted || Date.now() >= deadline.deadlineAt || (err as { code?: unknown })?.code === 'P2028') {
+        throw new RequestDeadlineError('the cohort');
+      }
       throw err;
     }
   }
