@@ -3,6 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { CohortService } from '../analytics/cohort-service.js';
@@ -21,13 +22,37 @@ import { breakdownSql, membersSql, type CohortDimensionKey } from '../datasource
 // PostgreSQL: CHARTGRAPH_BENCH_PG_URL (default postgresql://postgres@127.0.0.1:5432/test);
 // a throwaway database is created and dropped.
 
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: string) => (args.includes(name) ? args[args.indexOf(name) + 1]! : fallback);
-const COHORT = Number(flag('--patients', '10000'));
-const ITERATIONS = Number(flag('--iterations', '10'));
-const KINDS = flag('--db', 'both') === 'both' ? ['pglite', 'postgresql'] : [flag('--db', 'both')];
 const PG_URL = process.env.CHARTGRAPH_BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 const TARGET_MS = 1000;
+
+export type CohortDb = 'pglite' | 'postgresql';
+
+export interface CohortBenchOptions {
+  /** The cohort's size; the population is twice that. */
+  patients: number;
+  iterations: number;
+  dbs: CohortDb[];
+  explain?: boolean;
+}
+
+export interface CohortDbResult {
+  db: CohortDb;
+  cohort: number;
+  p50Ms: number;
+  maxMs: number;
+  floorP50Ms: number;
+  floorMaxMs: number;
+  /** cohort p50 / floor p50 */
+  ratio: number;
+  met: boolean;
+}
+
+export interface CohortBenchResult {
+  targetMs: number;
+  results: CohortDbResult[];
+  /** The markdown table, for RESULTS.md and the stand-alone run. */
+  lines: string[];
+}
 
 const SCT = 'http://snomed.info/sct';
 const LOINC = 'http://loinc.org';
@@ -93,7 +118,7 @@ async function time(runs: number, work: () => Promise<unknown>): Promise<{ p50: 
 
 type Raw = (text: string, values: unknown[]) => Promise<unknown[]>;
 
-async function measure(kind: string): Promise<string> {
+async function measure(kind: CohortDb, cohortSize: number, iterations: number, explain: boolean): Promise<CohortDbResult> {
   let url: string;
   let cleanup: () => Promise<void>;
   let dir: string | undefined;
@@ -119,17 +144,17 @@ async function measure(kind: string): Promise<string> {
   }
   try {
     const db = await openDatabase(url);
-    await build(db, COHORT);
+    await build(db, cohortSize);
     const service = new CohortService(db.prisma, { suppressionThreshold: 11, sourceIds: ['a', 'b'], now: () => TODAY });
     const filter = toCohortFilter(CRITERIA, { today: TODAY, sourceIds: ['a', 'b'] });
     // What `cohort { totalCount nodes { id } breakdown(by: [AGE_GROUP, GENDER]) }` costs the store.
     const viaService = async () => {
       const cohort = service.cohort(filter, { suppress: true });
       const [total, cells] = await Promise.all([cohort.totalCount(), cohort.breakdown(BREAKDOWN)]);
-      if (total !== COHORT) throw new Error(`cohort has ${total} patients, expected ${COHORT}`);
+      if (total !== cohortSize) throw new Error(`cohort has ${total} patients, expected ${cohortSize}`);
       return cells;
     };
-    const cohortTime = await time(ITERATIONS, viaService);
+    const cohortTime = await time(iterations, viaService);
     await db.close();
 
     const statements = [membersSql(filter), breakdownSql(filter, BREAKDOWN, TODAY)];
@@ -146,27 +171,59 @@ async function measure(kind: string): Promise<string> {
       closeRaw = () => client.end();
     }
     // PGlite is one connection: the statements run one after the other there either way.
-    const floorTime = await time(ITERATIONS, async () => {
+    const floorTime = await time(iterations, async () => {
       const [members] = await Promise.all(statements.map((s) => raw(s.text, s.values.map((v) => (v instanceof Date ? v.toISOString() : v)))));
-      if (members!.length !== COHORT) throw new Error(`floor found ${members!.length} patients`);
+      if (members!.length !== cohortSize) throw new Error(`floor found ${members!.length} patients`);
     });
-    if (args.includes('--explain')) {
+    if (explain) {
       for (const st of statements) {
         const plan = (await raw(`EXPLAIN (ANALYZE, COSTS OFF) ${st.text}`, st.values.map((v) => (v instanceof Date ? v.toISOString() : v)))) as Record<string, string>[];
         console.error(plan.map((r) => Object.values(r)[0]).join('\n'));
       }
     }
     await closeRaw();
-    const met = cohortTime.p50 < TARGET_MS;
-    return `| ${kind} | ${COHORT} | ${cohortTime.p50.toFixed(0)} ms (max ${cohortTime.max.toFixed(0)}) | ${floorTime.p50.toFixed(0)} ms (max ${floorTime.max.toFixed(0)}) | ${(cohortTime.p50 / floorTime.p50).toFixed(2)}x | ${met ? 'met' : 'MISSED'} |`;
+    return {
+      db: kind,
+      cohort: cohortSize,
+      p50Ms: cohortTime.p50,
+      maxMs: cohortTime.max,
+      floorP50Ms: floorTime.p50,
+      floorMaxMs: floorTime.max,
+      ratio: cohortTime.p50 / floorTime.p50,
+      met: cohortTime.p50 < TARGET_MS,
+    };
   } finally {
     await cleanup();
   }
 }
 
-const rows: string[] = [];
-for (const kind of KINDS) {
-  console.error(`cohort bench on ${kind}: cohort of ${COHORT}, ${ITERATIONS} runs`);
-  rows.push(await measure(kind));
+export async function runCohortBench(opts: CohortBenchOptions): Promise<CohortBenchResult> {
+  const results: CohortDbResult[] = [];
+  for (const kind of opts.dbs) {
+    console.error(`cohort bench on ${kind}: cohort of ${opts.patients}, ${opts.iterations} runs`);
+    results.push(await measure(kind, opts.patients, opts.iterations, opts.explain ?? false));
+  }
+  const lines = [
+    '| database | cohort | cohort p50 (target < 1 s) | plain SQL floor p50 | ratio | target |',
+    '|---|---|---|---|---|---|',
+    ...results.map(
+      (r) =>
+        `| ${r.db} | ${r.cohort} | ${r.p50Ms.toFixed(0)} ms (max ${r.maxMs.toFixed(0)}) | ${r.floorP50Ms.toFixed(0)} ms (max ${r.floorMaxMs.toFixed(0)}) | ${r.ratio.toFixed(2)}x | ${r.met ? 'met' : 'MISSED'} |`,
+    ),
+  ];
+  return { targetMs: TARGET_MS, results, lines };
 }
-console.log(['| database | cohort | cohort p50 (target < 1 s) | plain SQL floor p50 | ratio | target |', '|---|---|---|---|---|---|', ...rows].join('\n'));
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const args = process.argv.slice(2);
+  const flag = (name: string, fallback: string) => (args.includes(name) ? args[args.indexOf(name) + 1]! : fallback);
+  const db = flag('--db', 'both');
+  if (!['both', 'pglite', 'postgresql'].includes(db)) throw new Error(`--db must be pglite, postgresql or both (got ${db})`);
+  const result = await runCohortBench({
+    patients: Number(flag('--patients', '10000')),
+    iterations: Number(flag('--iterations', '10')),
+    dbs: db === 'both' ? ['pglite', 'postgresql'] : [db as CohortDb],
+    explain: args.includes('--explain'),
+  });
+  console.log(result.lines.join('\n'));
+}
