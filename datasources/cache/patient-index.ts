@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { randomUUID } from 'node:crypto';
+import { BadUserInputError } from '../../errors/errors.js';
 import type { Prisma, PrismaClient } from './generated/client.js';
 import { PossibleMatchStore } from './possible-matches.js';
 import { SourcePatientStore } from './source-patient-store.js';
@@ -174,7 +175,8 @@ export class PatientIndex {
   /**
    * Undoes a merge: the records it moved (those still with the survivor) go back to the
    * merged id, which stops resolving to the survivor. Null when there is no such merge or it
-   * was undone already.
+   * was undone already. Refused while the survivor is itself merged into a later survivor:
+   * the records have moved on with it, so that later merge must be undone first.
    */
   async undoMerge(mergeId: string, by: string, run?: (tx: Prisma.TransactionClient, merge: MergeRow) => Promise<void>): Promise<MergeRow | null> {
     if (!isUuid(mergeId)) return null;
@@ -183,7 +185,10 @@ export class PatientIndex {
       if (rows.length === 0) return null;
       const row = await tx.patientMerge.findUniqueOrThrow({ where: { id: mergeId } });
       const detail = row.links as unknown as MergeDetail;
-      await lockPatients(tx, [row.survivorId, row.mergedId]);
+      const locked = await lockPatients(tx, [row.survivorId, row.mergedId]);
+      if (locked.find((p) => p.id === row.survivorId)?.mergedInto) {
+        throw new BadUserInputError('The survivor of this merge was merged again later: undo that later merge first', { argument: 'mergeId' });
+      }
       for (const r of detail.records) {
         await tx.patientLink.updateMany({
           where: { sourceId: r.sourceId, sourcePatientId: r.sourcePatientId, unifiedId: row.survivorId },

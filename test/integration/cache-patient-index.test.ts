@@ -143,6 +143,32 @@ withDatabases(
       const unified = await ctx.db.prisma.unifiedPatient.findMany({ select: { id: true } });
       expect(unified.map((u) => u.id).sort()).toEqual([...new Set(byKey.values())].sort());
     });
+
+    it('refuses to undo a merge whose survivor was merged again later, until that later merge is undone', async () => {
+      const record = (sourceId: string, id: string) => index.linkRecords([{ sourceId, sourcePatientId: id, method: 'identifier' }]);
+      const c = await record('ehr-c', 'c1');
+      const a = await record('ehr-a', 'a1');
+      const b = await record('ehr-b', 'b1');
+      const first = await index.mergePatients(a, b, { method: 'manual', by: 'admin' });
+      const second = await index.mergePatients(c, a, { method: 'manual', by: 'admin' });
+      if (!first.merged || !second.merged) throw new Error('expected both merges');
+      const holdings = async () => {
+        const links = await index.linksForUnified([a, b, c]);
+        return Object.fromEntries([a, b, c].map((id) => [id, (links.get(id) ?? []).map((l) => l.sourcePatientId).sort()]));
+      };
+      expect(await holdings()).toEqual({ [a]: [], [b]: [], [c]: ['a1', 'b1', 'c1'] });
+
+      await expect(index.undoMerge(first.merge.id, 'admin')).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT', argument: 'mergeId' } });
+      // Nothing moved, and both merges still hold.
+      expect(await holdings()).toEqual({ [a]: [], [b]: [], [c]: ['a1', 'b1', 'c1'] });
+      expect(await index.survivors([a, b])).toEqual(new Map([[a, c], [b, c]]));
+
+      // Undone in reverse order, each patient gets its own record back.
+      expect(await index.undoMerge(second.merge.id, 'admin')).toMatchObject({ survivorId: c, mergedId: a });
+      expect(await index.undoMerge(first.merge.id, 'admin')).toMatchObject({ survivorId: a, mergedId: b });
+      expect(await holdings()).toEqual({ [a]: ['a1'], [b]: ['b1'], [c]: ['c1'] });
+      expect(await index.survivors([a, b, c])).toEqual(new Map());
+    });
   },
   { onQuery: (e) => queries.push(e.query) },
 );
