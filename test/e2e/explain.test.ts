@@ -10,7 +10,7 @@ let t: TestGateway;
 beforeAll(async () => {
   // A TTL so that the second identical query is served from the cache.
   t = await startTestGateway({ cache: { defaultTtlSeconds: 600 } });
-}, 30_000);
+}, 120_000);
 afterAll(async () => t?.close());
 
 const DASHBOARD = `query Dashboard($ids: [ID!]!) { patients(ids: $ids) { id sourceRecords { source { id } sourcePatientId } conditions { totalCount } observations { totalCount } } }`;

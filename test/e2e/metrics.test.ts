@@ -7,7 +7,7 @@ import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 let t: TestGateway;
 beforeAll(async () => {
   t = await startTestGateway({ cache: { defaultTtlSeconds: 600 } });
-}, 30_000);
+}, 120_000);
 afterAll(async () => t?.close());
 
 /** Prometheus text format → `name{a="x",b="y"}` (labels sorted) → value. */
@@ -133,5 +133,5 @@ describe('/metrics', () => {
       }
       if (p.ssn) expect(text).not.toContain(p.ssn);
     }
-  }, 30_000);
+  }, 120_000);
 });
