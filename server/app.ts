@@ -217,8 +217,9 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
       // Field and token counts before Apollo parses and validates: validation time grows
       // faster than the document, so an oversized one is refused on its text.
       try {
-        const body = request.body as unknown;
-        for (const op of Array.isArray(body) ? body : [body]) checkDocumentSize((op as { query?: unknown } | null)?.query);
+        // A GET carries its operation in the query string, a POST in the body.
+        const sent = (request.method === 'GET' ? request.query : request.body) as unknown;
+        for (const op of Array.isArray(sent) ? sent : [sent]) checkDocumentSize((op as { query?: unknown } | null)?.query);
       } catch (err) {
         if (err instanceof ChartgraphError) refused(principal, err);
         throw err;

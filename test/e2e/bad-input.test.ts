@@ -272,6 +272,12 @@ describe('1,100 copies of one field', () => {
     const res = await send({ query: `{ sources { ${'id '.repeat(1100)} } }` });
     expect(res.status).toBe(400);
     expect(res.json).toEqual({ errors: [{ message: 'Document selects 1101 fields, at most 500 allowed', extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit: 'fields', max: 500, actual: 1101 } }] });
+    // The same document by GET is refused the same way (its text is in the query string).
+    const get = await fetch(`${t.gateway.url}/graphql?query=${encodeURIComponent(`{ sources { ${'id '.repeat(600)} } }`)}`, {
+      headers: { authorization: `Bearer ${await t.token('clinician')}`, 'apollo-require-preflight': '1' },
+    });
+    expect(get.status).toBe(400);
+    expect(await get.json()).toEqual({ errors: [{ message: 'Document selects 601 fields, at most 500 allowed', extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit: 'fields', max: 500, actual: 601 } }] });
     // Aliases, fragments and directives are not fields of their own.
     const fine = await send({ query: `{ ...F a: sources @include(if: true) { id } } fragment F on Query { sources { ... on Source { id name } } }` });
     expect(fine.json.errors).toBeUndefined();
