@@ -186,12 +186,15 @@ export function wantsExplain(headerValue: string | undefined | null, extensions:
  * collector of the request's async scope (Apollo clones the context value per operation,
  * so the scope, not the context object, identifies the request).
  */
-export function explainPlugin<TContext extends object>(): ApolloServerPlugin<TContext> {
+export function explainPlugin<TContext extends { principal?: { role: string } }>(): ApolloServerPlugin<TContext> {
   return {
     async requestDidStart() {
       return {
-        async willSendResponse({ request, response }) {
+        async willSendResponse({ request, response, contextValue }) {
           if (!wantsExplain(request.http?.headers.get(EXPLAIN_HEADER), request.extensions)) return;
+          // Which sources were asked about a pseudonymous patient says which hospitals hold
+          // them: a quasi-identifier that de-identification withholds from analysts.
+          if (contextValue.principal?.role === 'analyst') return;
           const collector = currentExplainCollector();
           if (!collector || response.body.kind !== 'single') return;
           const result = response.body.singleResult;

@@ -15,10 +15,10 @@ afterAll(async () => t?.close());
 
 const DASHBOARD = `query Dashboard($ids: [ID!]!) { patients(ids: $ids) { id sourceRecords { source { id } sourcePatientId } conditions { totalCount } observations { totalCount } } }`;
 
-async function post(body: Record<string, unknown>, headers: Record<string, string> = {}) {
+async function post(body: Record<string, unknown>, headers: Record<string, string> = {}, role: 'clinician' | 'analyst' = 'clinician') {
   const res = await fetch(`${t.gateway.url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${await t.token('clinician')}`, ...headers },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${await t.token(role)}`, ...headers },
     body: JSON.stringify(body),
   });
   return (await res.json()) as { data?: any; errors?: unknown[]; extensions?: { explain?: Explanation } };
@@ -43,6 +43,14 @@ describe('explain', () => {
     const res = await post({ query: '{ sources { id } }' });
     expect(res.errors).toBeUndefined();
     expect(res.extensions?.explain).toBeUndefined();
+  });
+
+  it('is never given to analysts: the sources asked about a pseudonymous patient say which hospitals hold them', async () => {
+    const asked = { query: '{ sources { id } }' };
+    expect((await post(asked, { 'x-chartgraph-explain': '1' })).extensions?.explain).toBeDefined();
+    const analyst = await post(asked, { 'x-chartgraph-explain': '1' }, 'analyst');
+    expect(analyst.errors).toBeUndefined();
+    expect(analyst.extensions?.explain).toBeUndefined();
   });
 
   it('accounts for every upstream call of a 20-patient dashboard exactly as the EHRs saw them', async () => {
