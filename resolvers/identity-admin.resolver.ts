@@ -180,6 +180,7 @@ export class IdentityAdminResolver {
       if (!UUID.test(id)) throw new BadUserInputError(`\`${argument}\` is not a chartgraph patient id`, { argument });
       if (!(await ctx.services.index.exists(id))) throw new NotFoundError('No patient with this id');
     }
+    if (patientId.toLowerCase() === otherPatientId.toLowerCase()) throw new BadUserInputError('`otherPatientId` is the same patient as `patientId`', { argument: 'otherPatientId' });
     const outcome = await ctx.services.index.mergePatients(patientId, otherPatientId, { method: 'manual', by: ctx.principal.sub }, (tx, merge) =>
       audit(ctx, tx, 'merge', [merge.survivorId, merge.mergedId], { mergeId: merge.id, method: 'manual' }),
     );
