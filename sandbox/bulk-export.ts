@@ -49,7 +49,8 @@ interface ExportFile {
 }
 
 interface Job {
-  readyAt: number;
+  /** Kick-off time (ms): the job is ready `settings.readyAfterMs` after it, read at each poll so a test can hold or release it. */
+  startedAt: number;
   transactionTime: string;
   request: string;
   files: ExportFile[];
@@ -126,7 +127,7 @@ export class BulkExportServer {
     const id = randomUUID();
     const query = new URLSearchParams(req.params as Array<[string, string]>).toString();
     this.jobs.set(id, {
-      readyAt: now + this.settings.readyAfterMs,
+      startedAt: now,
       transactionTime: new Date(now).toISOString(),
       request: `${this.baseUrl()}/Patient/$export${query ? `?${query}` : ''}`,
       files,
@@ -146,7 +147,7 @@ export class BulkExportServer {
       return { status: 202, headers: {}, body: '' };
     }
     if (method !== 'GET') return outcome(405, 'not-supported', 'The status URL takes GET or DELETE');
-    const left = job.readyAt - Date.now();
+    const left = this.readyAt(job) - Date.now();
     if (left > 0) {
       const done = Math.min(99, Math.floor((1 - left / Math.max(1, this.settings.readyAfterMs)) * 100));
       return { status: 202, headers: { 'x-progress': `in progress (${done}%)`, 'retry-after': String(this.settings.retryAfterSec) }, body: '' };
@@ -161,11 +162,15 @@ export class BulkExportServer {
     return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(manifest) };
   }
 
+  private readyAt(job: Job): number {
+    return job.startedAt + this.settings.readyAfterMs;
+  }
+
   private file(method: string, id: string, name: string): BulkAnswer {
     if (method !== 'GET') return outcome(405, 'not-supported', 'Export files take GET');
     const job = this.jobs.get(id);
     const m = /^(\d+)\.ndjson$/.exec(name);
-    const file = job && m && Date.now() >= job.readyAt ? job.files[Number(m[1]) - 1] : undefined;
+    const file = job && m && Date.now() >= this.readyAt(job) ? job.files[Number(m[1]) - 1] : undefined;
     if (!file) return outcome(404, 'not-found', 'No such export file');
     return { status: 200, headers: { 'content-type': 'application/fhir+ndjson' }, body: file.lines.length ? `${file.lines.join('\n')}\n` : '' };
   }

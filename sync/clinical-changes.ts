@@ -21,6 +21,11 @@ export interface ChangesInput {
   types: readonly string[];
   /** Changes after this are listed; null when there is no earlier complete fill (then every list is read). */
   since: Date | null;
+  /**
+   * Types whose facts were current only to an earlier time than `since` after the last fill
+   * (changes not listed then, or cached copies served): their changes are listed from then.
+   */
+  behind?: ReadonlyMap<string, Date>;
   pageSize: number;
   startedAt: Date;
   /** `type \0 patient id` of the lists this run already fetched from the source (the patient walk). */
@@ -39,7 +44,8 @@ export interface ChangesResult {
 
 /**
  * The incremental step of `sync --resources` after the patient walk: per type, the source's
- * resources changed since the last complete fill (`[type]?_lastUpdated=gt<since>`, every
+ * resources changed since the last complete fill, or since the type's own `currentTo` when
+ * that fill left it behind (`[type]?_lastUpdated=gt<since>`, every
  * `next` link as given) name the patients whose lists are stale; those lists (of indexed
  * patients, not fetched already in this run) are fetched again past the cache and their
  * facts replaced. Cost follows what changed, not the population. A source that refuses the
@@ -59,9 +65,12 @@ export async function refreshChangedLists(input: ChangesInput): Promise<ChangesR
       types.push({ resourceType: type, changes: 'filled', currentTo: read.currentTo, lists: read.lists });
       continue;
     }
+    const lag = input.behind?.get(type);
+    const from = lag && lag < input.since ? lag : input.since;
     let changed: ReadonlySet<string>;
     try {
-      changed = input.listed?.get(type) ?? (await changedPatients(input, type, input.since));
+      // What an export listed counts from `since` only: a type behind it is searched from its own bound.
+      changed = (from === input.since ? input.listed?.get(type) : undefined) ?? (await changedPatients(input, type, from));
     } catch (err) {
       if (!(err instanceof ChangesNotListedError)) throw err;
       const read = await readEveryList(input, type);

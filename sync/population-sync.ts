@@ -3,7 +3,7 @@ import { setMaxListeners } from 'node:events';
 import type { FhirSourceConfig } from '../config/config.schema.js';
 import type { PrismaClient } from '../datasources/cache/generated/client.js';
 import type { PatientIndex } from '../datasources/cache/patient-index.js';
-import type { PopulationStore } from '../datasources/population/population-store.js';
+import type { PopulationStore, PopulationTypeState } from '../datasources/population/population-store.js';
 import type { SearchCache } from '../datasources/cache/search-cache.js';
 import type { SourcePatientRow } from '../datasources/cache/source-patient-store.js';
 import { attributedPatientId } from '../datasources/fhir/attribution.js';
@@ -174,6 +174,7 @@ export async function syncSource(source: FhirSourceConfig, deps: PopulationSyncD
     resourceErrors: 0,
     now,
     fetched: new Set(),
+    oldestServed: new Map(),
     previousStartedAt: previous?.status === 'complete' ? previous.startedAt : null,
   };
   const rc = deps.resourceCache;
@@ -192,7 +193,7 @@ export async function syncSource(source: FhirSourceConfig, deps: PopulationSyncD
     if (run.since !== null && run.fill) await refreshUnchangedPatients(run, run.fill);
     await states.complete(source.id, nextSince, now());
     if (rc?.population && run.resourceErrors === 0) {
-      await rc.population.markSynced(source.id, run.startedAt, run.indexed, (run.changes ?? []).map((t) => ({ resourceType: t.resourceType, currentTo: t.currentTo, changes: t.changes })));
+      await rc.population.markSynced(source.id, run.startedAt, run.indexed, typeStatesOf(run));
     }
     emit(run, 'done');
     return result(run, 'complete', cursor !== null);
@@ -232,6 +233,20 @@ interface Run {
   /** When the previous run began (it was a complete fill when the population store says so). */
   previousStartedAt: Date | null;
   changes?: TypeRefresh[];
+  /** Full runs with `resourceCache`: per type, when the oldest list used was fetched (ms; a fresh cached copy may predate the run). */
+  oldestServed: Map<string, number>;
+}
+
+/**
+ * What each type's facts are current to after this run: the changes step's verdict when
+ * incremental; for a full run, the oldest list it used (cached copies within their TTL are
+ * served, so it may be older than the run).
+ */
+function typeStatesOf(run: Run): Omit<PopulationTypeState, 'sourceId'>[] {
+  if (run.changes) return run.changes.map((t) => ({ resourceType: t.resourceType, currentTo: t.currentTo, changes: t.changes }));
+  if (run.since !== null || !run.fill) return [];
+  const start = run.startedAt.getTime();
+  return cachedTypes(run).map((t) => ({ resourceType: t, changes: 'filled', currentTo: new Date(Math.min(start, run.oldestServed.get(t) ?? start)) }));
 }
 
 function result(run: Run, status: SourceSyncResult['status'], resumed: boolean): SourceSyncResult {
@@ -392,13 +407,23 @@ async function walkExport(run: Run, cursor: Extract<SyncCursor, { kind: 'export'
 /**
  * The clinical types an incremental export also asks for (`_type`), so that the export lists
  * their changes and the changes step needs no search: only when the last complete fill was
- * the previous run, whose lists reflect everything up to the export bound.
+ * the previous run and left no kept type behind it, so its lists reflect everything up to
+ * the export bound. Otherwise the changes step searches (from each type's own bound).
  */
 async function exportableChangeTypes(run: Run): Promise<string[]> {
   const population = run.deps.resourceCache?.population;
   if (run.since === null || !run.fill || !population || !run.previousStartedAt) return [];
   const filled = await population.sourceState(run.source.id);
-  return filled && filled.syncedAt.getTime() === run.previousStartedAt.getTime() ? [...cachedTypes(run)] : [];
+  if (!filled || filled.syncedAt.getTime() !== run.previousStartedAt.getTime()) return [];
+  const types = cachedTypes(run);
+  const behind = await behindTypes(population, run.source.id, filled.syncedAt);
+  return types.some((t) => behind.has(t)) ? [] : [...types];
+}
+
+/** The types the last complete fill left current only to a time before it began, with that time. */
+async function behindTypes(population: PopulationStore, sourceId: string, syncedAt: Date): Promise<Map<string, Date>> {
+  const states = await population.typeStatesOf(sourceId);
+  return new Map(states.filter((t) => t.currentTo < syncedAt).map((t) => [t.resourceType, t.currentTo] as const));
 }
 
 /**
@@ -433,7 +458,13 @@ function cachedTypes(run: Run): readonly string[] {
 async function fillResourceCache(run: Run, fill: ListFillContext, patientIds: string[]): Promise<number> {
   const types = cachedTypes(run);
   const { answers, errors } = await fillLists(fill, types, patientIds);
-  if (run.since !== null) {
+  if (run.since === null) {
+    types.forEach((t, ti) => {
+      for (const a of answers[ti] ?? []) {
+        if (!(a instanceof Error)) run.oldestServed.set(t, Math.min(run.oldestServed.get(t) ?? Infinity, a.fetchedAt.getTime()));
+      }
+    });
+  } else {
     // What the walk fetched now needs no second fetch in the changes step; a fresh cached copy may be stale.
     types.forEach((t, ti) =>
       patientIds.forEach((id, i) => {
@@ -454,6 +485,8 @@ async function fillResourceCache(run: Run, fill: ListFillContext, patientIds: st
 async function refreshUnchangedPatients(run: Run, fill: ListFillContext): Promise<void> {
   const population = run.deps.resourceCache?.population;
   const since = population ? ((await population.sourceState(run.source.id))?.syncedAt ?? null) : run.since;
+  // A type the last fill left behind `since` lists its changes from its own bound, or they would be lost.
+  const behind = population && since ? await behindTypes(population, run.source.id, since) : undefined;
   const types = cachedTypes(run);
   emit(run, 'changes');
   const { types: refreshed, errors } = await refreshChangedLists({
@@ -462,6 +495,7 @@ async function refreshUnchangedPatients(run: Run, fill: ListFillContext): Promis
     fill,
     types,
     since,
+    ...(behind && { behind }),
     pageSize: Math.min(run.source.pageSize, run.capabilities.maxCount),
     startedAt: run.startedAt,
     fetched: run.fetched,

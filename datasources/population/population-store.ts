@@ -74,7 +74,7 @@ export class PopulationStore {
 
   /**
    * Records a complete fill of one source, begun at `startedAt`, with how each type was
-   * brought up to date when the run was incremental (a full run leaves no type behind).
+   * brought up to date (a full run that served cached copies is current only to the oldest).
    */
   async markSynced(sourceId: string, startedAt: Date, patients: number, types: readonly Omit<PopulationTypeState, 'sourceId'>[] = []): Promise<void> {
     const data = { syncedAt: startedAt, patients };
@@ -90,7 +90,13 @@ export class PopulationStore {
     return this.prisma.populationSource.findUnique({ where: { sourceId } });
   }
 
-  /** How each type of each source was brought up to date by its last incremental run. */
+  /** How each type of one source was brought up to date by its last complete fill. */
+  async typeStatesOf(sourceId: string): Promise<PopulationTypeState[]> {
+    const rows = await this.prisma.populationTypeState.findMany({ where: { sourceId }, orderBy: { resourceType: 'asc' } });
+    return rows.map((r) => ({ ...r, changes: r.changes as PopulationTypeState['changes'] }));
+  }
+
+  /** How each type of each source was brought up to date by its last complete fill. */
   async typeStates(): Promise<PopulationTypeState[]> {
     const rows = await this.prisma.populationTypeState.findMany({ orderBy: [{ sourceId: 'asc' }, { resourceType: 'asc' }] });
     return rows.map((r) => ({ ...r, changes: r.changes as PopulationTypeState['changes'] }));

@@ -1,8 +1,7 @@
-import { UpstreamError } from '../../errors/errors.js';
 import { attributedPatientId } from '../fhir/attribution.js';
-import type { Bundle } from '../fhir/fhir-types.js';
 import { buildSearchQuery } from '../fhir/search-params.js';
-import { isObject, statusError, summariseOutcome, tryParseJson } from '../fhir/upstream-http.js';
+import { isObject } from '../fhir/upstream-http.js';
+import { searchBundle } from './search-bundle.js';
 import type { SourceHttp } from './source-http.js';
 
 /** One page of a `[type]?_lastUpdated=gt<since>` search, as the patients it touches. */
@@ -45,21 +44,12 @@ export function firstChangesUrl(base: string, resourceType: string, count: numbe
  * names nobody here). Deleted resources need no entry: the patient's list is refetched
  * only when something of theirs is listed, and a deletion a server does not list is
  * caught by the next full run.
- * @throws ChangesNotListedError on a refusal of the first page; UpstreamError otherwise
+ * @throws ChangesNotListedError on a refusal of the first page; UpstreamError otherwise (see `searchBundle`)
  */
 export async function fetchChangedPage(http: SourceHttp, resourceType: string, url: URL, opts: { first: boolean; signal?: AbortSignal }): Promise<ChangedPage> {
   const res = await http.request(url, { signal: opts.signal });
   if (opts.first && REFUSALS.has(res.status)) throw new ChangesNotListedError(http.sourceId, resourceType, res.status);
-  if (res.status < 200 || res.status > 299) throw statusError(http.sourceId, res);
-  const parsed = tryParseJson(res.body);
-  if (!isObject(parsed) || parsed.resourceType !== 'Bundle') {
-    throw new UpstreamError(http.sourceId, 'UPSTREAM_UNAVAILABLE', {
-      status: res.status,
-      outcome: summariseOutcome(parsed),
-      reason: isObject(parsed) && typeof parsed.resourceType === 'string' ? `expected a Bundle, got ${parsed.resourceType}` : 'malformed JSON or not a FHIR resource',
-    });
-  }
-  const bundle = parsed as unknown as Bundle;
+  const bundle = searchBundle(http.sourceId, res);
   const ids = new Set<string>();
   for (const entry of bundle.entry ?? []) {
     const mode = entry.search?.mode;

@@ -1,8 +1,7 @@
-import { UpstreamError } from '../../errors/errors.js';
-import type { Bundle, Patient } from '../fhir/fhir-types.js';
+import type { Patient } from '../fhir/fhir-types.js';
 import { malformation } from '../fhir/resource-validation.js';
 import { buildSearchQuery } from '../fhir/search-params.js';
-import { isObject, statusError, summariseOutcome, tryParseJson } from '../fhir/upstream-http.js';
+import { searchBundle } from './search-bundle.js';
 import type { SourceHttp } from './source-http.js';
 
 /** One page of a paged Patient search. */
@@ -24,27 +23,14 @@ export function firstPatientPageUrl(base: string, count: number, since?: Date | 
   return `${base}/Patient?${buildSearchQuery(params)}`;
 }
 
-const JSON_TYPES = /^application\/(fhir\+json|json|json\+fhir)\b/i;
-
 /**
- * Fetches one searchset page. Entries whose `search.mode` is `include` or `outcome` are
- * left out; a 2xx that is not a Bundle (an OperationOutcome, say) is a failure.
+ * Fetches one searchset page (checked by `searchBundle`). Entries whose `search.mode` is
+ * `include` or `outcome` are left out.
  * @throws UpstreamError
  */
 export async function fetchPatientPage(http: SourceHttp, url: URL, signal?: AbortSignal): Promise<PatientPage> {
   const res = await http.request(url, { signal });
-  if (res.status < 200 || res.status > 299) throw statusError(http.sourceId, res);
-  const type = res.headers.get('content-type');
-  if (type !== null && !JSON_TYPES.test(type)) throw new UpstreamError(http.sourceId, 'UPSTREAM_UNAVAILABLE', { status: res.status, reason: 'answer is not JSON' });
-  const parsed = tryParseJson(res.body);
-  if (!isObject(parsed) || parsed.resourceType !== 'Bundle') {
-    throw new UpstreamError(http.sourceId, 'UPSTREAM_UNAVAILABLE', {
-      status: res.status,
-      outcome: summariseOutcome(parsed),
-      reason: isObject(parsed) && typeof parsed.resourceType === 'string' ? `expected a Bundle, got ${parsed.resourceType}` : 'malformed JSON or not a FHIR resource',
-    });
-  }
-  const bundle = parsed as unknown as Bundle;
+  const bundle = searchBundle(http.sourceId, res);
   const patients: Patient[] = [];
   for (const entry of bundle.entry ?? []) {
     const mode = entry.search?.mode;

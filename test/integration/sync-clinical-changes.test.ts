@@ -174,6 +174,60 @@ withDatabases(testDatabaseKinds(), (ctx) => {
     expect((await service().freshness()).typesNotCurrent).toEqual([]);
   }, 180_000);
 
+  /** Each type's `currentTo` in a run's changes, or in the stored type states. */
+  const currentToOf = (types: readonly { resourceType: string; currentTo: Date }[]) => new Map(types.map((t) => [t.resourceType, t.currentTo.toISOString()] as const));
+  const changeSearchesOf = (id: EhrId) => searchesOf(id).filter((r) => r.resourceType !== 'Patient' && param(r, '_lastUpdated'));
+
+  it('a type left behind by a run whose changes were not listed catches up from its own currentTo once the source lists them again', async () => {
+    const patient = patientsOf('mercy')[1]!;
+    const code = `caught-up-${ctx.kind}`;
+    sandbox.ehr('mercy').profile.searchNeedsPatient = true;
+    await create('mercy', condition(patient, code));
+    const [refused] = await syncSources(sources(), deps(ctx.db));
+    expect(refused!.changes!.map((t) => t.changes)).toEqual(kept.mercy!.map(() => 'not-listed'));
+    const behind = currentToOf(refused!.changes!);
+    expect(await withCode(code)).toEqual([]);
+
+    // The source lists changes again: each type is searched from where it was current to, not from the last run's start.
+    sandbox.ehr('mercy').profile.searchNeedsPatient = false;
+    sandbox.ehr('mercy').resetRequests();
+    const [mercy] = await syncSources(sources(), deps(ctx.db));
+    const syncedAt = (await ctx.db.prisma.populationSource.findUniqueOrThrow({ where: { sourceId: 'mercy' } })).syncedAt;
+    expect(mercy).toMatchObject({ status: 'complete', resourceErrors: 0 });
+    expect(changeSearchesOf('mercy').map((r) => [r.resourceType, param(r, '_lastUpdated'), r.status])).toEqual(kept.mercy!.map((t) => [t, `gt${behind.get(t)}`, 200]));
+    expect(mercy!.changes).toEqual(kept.mercy!.map((t) => ({ resourceType: t, changes: 'listed', currentTo: syncedAt, lists: t === 'Condition' ? 1 : 0 })));
+    expect(await withCode(code)).toEqual([await unified('mercy', patient)]);
+    expect((await service().freshness()).typesNotCurrent).toEqual([]);
+  }, 180_000);
+
+  it('a full run that serves fresh cached lists is current only to the oldest; the next export then searches each type from there instead of asking $export for changes', async () => {
+    const patient = patientsOf('mercy')[2]!;
+    const code = `full-cached-${ctx.kind}`;
+    await create('mercy', condition(patient, code));
+    // Every list is within its TTL: the full run serves them all from the cache, the new Condition unseen.
+    const [full] = await syncSources(sources(), deps(ctx.db), { full: true });
+    expect(full).toMatchObject({ status: 'complete', since: null, resourceErrors: 0 });
+    expect(await withCode(code)).toEqual([]);
+    const stored = (await new PopulationStore(ctx.db.prisma).typeStatesOf('mercy')).filter((t) => kept.mercy!.includes(t.resourceType));
+    expect(stored.map((t) => [t.resourceType, t.changes])).toEqual(kept.mercy!.map((t) => [t, 'filled']).sort());
+    const syncedAt = (await ctx.db.prisma.populationSource.findUniqueOrThrow({ where: { sourceId: 'mercy' } })).syncedAt;
+    for (const t of stored) expect(t.currentTo.getTime()).toBeLessThan(syncedAt.getTime());
+    expect((await service().freshness()).typesNotCurrent.filter((t) => t.sourceId === 'mercy').map((t) => t.resourceType)).toEqual([...kept.mercy!].sort());
+
+    sandbox.ehr('mercy').resetRequests();
+    const exporting = sources().map((s) => fhirSourceSchema.parse({ ...s, sync: { mode: 'export' } }));
+    const [mercy] = await syncSources(exporting, deps(ctx.db), { poll: { minMs: 10, maxMs: 100 } });
+    expect(mercy).toMatchObject({ mode: 'export', status: 'complete', resourceErrors: 0 });
+    // Types are behind the export bound: the export is asked for Patients only, and each type's changes are searched from its currentTo.
+    const kickOff = sandbox.ehr('mercy').requests.entries.filter((r) => r.path === '/Patient/$export');
+    expect(kickOff.map((r) => r.params)).toEqual([[['_type', 'Patient'], ['_since', syncedAt.toISOString()]]]);
+    const behind = currentToOf(stored);
+    expect(changeSearchesOf('mercy').map((r) => [r.resourceType, param(r, '_lastUpdated')])).toEqual(kept.mercy!.map((t) => [t, `gt${behind.get(t)}`]));
+    expect(mercy!.changes!.map((t) => [t.resourceType, t.changes, t.lists])).toEqual(kept.mercy!.map((t) => [t, 'listed', t === 'Condition' ? 1 : 0]));
+    expect(await withCode(code)).toEqual([await unified('mercy', patient)]);
+    expect((await service().freshness()).typesNotCurrent.filter((t) => t.sourceId === 'mercy')).toEqual([]);
+  }, 180_000);
+
   it('where the sync exports, one $export?_type=Patient,<types>&_since= lists the changes, even at a source that refuses searches without a patient', async () => {
     const patient = patientsOf('mercy')[2]!;
     const code = `exported-${ctx.kind}`;

@@ -82,12 +82,18 @@ withDatabases(testDatabaseKinds(), (ctx) => {
   });
 
   it('polls the status URL while the job runs (202 with X-Progress and Retry-After), then reads the manifest', async () => {
-    sandbox.ehr('stjude').bulkExport.settings.readyAfterMs = 60;
+    // The job is held until the first 202 is seen, then released: a slow kick-off write cannot let it be ready at the first poll.
+    const settings = sandbox.ehr('stjude').bulkExport.settings;
+    settings.readyAfterMs = 10 * 60_000;
     const [, stjude] = sources();
     const waits: string[] = [];
     const [result] = await syncSources([stjude!], deps(ctx.db), {
-      poll: { minMs: 100, maxMs: 100 },
-      onProgress: (e) => e.phase === 'waiting' && waits.push(e.detail!),
+      poll: { minMs: 10, maxMs: 10 },
+      onProgress: (e) => {
+        if (e.phase !== 'waiting') return;
+        waits.push(e.detail!);
+        settings.readyAfterMs = 0;
+      },
     });
     expect(result).toMatchObject({ mode: 'export', status: 'complete', indexed: 25 });
     expect(exchanges('stjude').filter((x) => x.includes('/_bulk/status/'))).toEqual([
