@@ -135,3 +135,18 @@ export function createRequestContext(
     ...(request.databaseNotes && { databaseNotes: request.databaseNotes }),
   };
 }
+
+/**
+ * Gives a long-lived context (one event subscription) a fresh request's state for its next
+ * event: new loaders and caches, a new audit trail, and a new deadline starting now, so an
+ * event arriving after `limits.requestDeadlineMs` does not run under an expired signal.
+ */
+export function renewRequestContext(ctx: RequestContext): void {
+  const fresh = createRequestContext(ctx.services, { principal: ctx.principal, requestId: ctx.requestId });
+  ctx.loaders = fresh.loaders;
+  ctx.patients = fresh.patients;
+  ctx.partialErrors = fresh.partialErrors;
+  ctx.audit = fresh.audit;
+  ctx.eligibility = fresh.eligibility;
+  ctx.budget = fresh.budget;
+}

@@ -14,7 +14,7 @@ import { Patient } from '../schema/patient.type.js';
 import { DateTimeScalar } from '../schema/scalars.js';
 import type { Provenance } from '../schema/common.types.js';
 import { KINDS } from './clinical-kinds.js';
-import type { RequestContext } from './context.js';
+import { renewRequestContext, type RequestContext } from './context.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './pagination.js';
 import { pathOf } from './partial-errors.js';
 import { lazyPatientView, type PatientView } from './patient-view.js';
@@ -236,6 +236,8 @@ async function subscribeEvents(ctx: RequestContext, args: PatientEventsSubscript
       try {
         const r = await events.next();
         if (r.done) release();
+        // Each event runs as its own request: its deadline starts when it arrives, not at subscribe time.
+        else renewRequestContext(ctx);
         return r;
       } catch (err) {
         release();

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import proxyAddr from '@fastify/proxy-addr';
 import type { FastifyInstance } from 'fastify';
 import { getOperationAST, GraphQLError, Kind, validate, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { createHandler } from 'graphql-sse/lib/use/fastify';
@@ -48,6 +49,8 @@ type Transport = StreamContext['transport'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** WebSocket close code for a connection whose token expired (4401, as graphql-ws's own 4401 Unauthorized). */
 export const WS_TOKEN_EXPIRED = 4401;
+/** WebSocket close code for a connect over the per-address rate limit (4429, as HTTP's 429). */
+export const WS_RATE_LIMITED = 4429;
 
 /**
  * Serves subscriptions (and any other operation) over SSE at `/graphql/stream` and over
@@ -86,20 +89,20 @@ export function registerEventStreams(fastify: FastifyInstance, opts: EventStream
   };
 
   /**
-   * Counts one subscribe operation (per address, then per subject: the HTTP budget) and
-   * checks its document; the refusal comes back as errors, audited.
+   * Counts one subscribe operation (per address unless the transport already did, then per
+   * subject: the HTTP budget) and checks its document; the refusal comes back as errors, audited.
    */
   const admitOperation = async (
     principal: Principal,
     params: { query?: unknown; operationName?: unknown; variables?: unknown },
-    at: { requestId: string; purpose: string | null; ip: string | undefined; transport: Transport },
+    at: { requestId: string; purpose: string | null; ip: string | undefined; transport: Transport; addressCharged?: boolean },
   ): Promise<PreparedOperation | RefusedOperation> => {
-    await chargeAddress(opts.rateLimiter, rateLimit, at.ip);
+    if (!at.addressCharged) await chargeAddress(opts.rateLimiter, rateLimit, at.ip);
     await chargeSubject(opts.rateLimiter, rateLimit, principal.sub);
     const prepared = prepareStreamOperation(params, opts.checks);
     if (isRefused(prepared)) {
       opts.audit?.record(
-        rejectedRequestRecord({ requestId: at.requestId, principal, purposeOfUse: at.purpose, operationName: prepared.operationName, errors: prepared.errors, detail: { transport: at.transport } }),
+        rejectedRequestRecord({ requestId: at.requestId, principal, purposeOfUse: at.purpose, operationName: prepared.operationName, errors: prepared.errors, detail: { transport: at.transport, ...(at.ip && { ip: at.ip }) } }),
       );
     }
     return prepared;
@@ -134,7 +137,7 @@ export function registerEventStreams(fastify: FastifyInstance, opts: EventStream
     );
   };
 
-  /** After each result: audit what it read, mask unexpected errors, start a fresh context for the next event. */
+  /** After each result: audit what it read, mask unexpected errors (the next event renews the context as it arrives: see subscribeEvents). */
   const afterResult = (ctx: StreamContext, result: ExecutionResult): ExecutionResult => {
     const trail = ctx.audit;
     const errors = result.errors?.map((e) => maskError(e, logger));
@@ -154,8 +157,6 @@ export function registerEventStreams(fastify: FastifyInstance, opts: EventStream
         }),
       );
     }
-    const fresh = createRequestContext(opts.services, { principal: ctx.principal, requestId: ctx.requestId });
-    Object.assign(ctx, { loaders: fresh.loaders, patients: fresh.patients, partialErrors: fresh.partialErrors, audit: fresh.audit, eligibility: fresh.eligibility });
     return errors ? { ...result, errors } : result;
   };
 
@@ -186,8 +187,8 @@ export function registerEventStreams(fastify: FastifyInstance, opts: EventStream
     },
     onSubscribe: async (req, params) => {
       const { principal } = sseSessions.get(req.raw as object)!;
-      // The address was counted in `authenticate`.
-      const at = { requestId: sseRequestId(req.raw), purpose: ssePurpose(req.headers), ip: undefined, transport: 'sse' as const };
+      // The address was counted in `authenticate`; it is still named in the audit.
+      const at = { requestId: sseRequestId(req.raw), purpose: ssePurpose(req.headers), ip: sseIp(req.raw), transport: 'sse' as const, addressCharged: true };
       const prepared = await admitOperation(principal, params, at);
       // `data` present (undefined: not sent) is how graphql-sse tells a result from arguments.
       if (isRefused(prepared)) return { data: undefined, errors: prepared.errors };
@@ -230,7 +231,9 @@ export function registerEventStreams(fastify: FastifyInstance, opts: EventStream
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   const keepAliveMs = opts.config.events.keepAliveSeconds * 1000;
   type WsExtra = { principal?: Principal; expiresAt?: number; connectionId?: string; purpose?: string | null; request?: IncomingMessage; socket?: WebSocket };
-  const wsIp = (extra: WsExtra) => extra.request?.socket.remoteAddress;
+  // The client's address as Fastify's request.ip gives it on HTTP: behind the trusted proxies, the forwarded one.
+  const trusted = opts.config.server.trustProxy ? proxyAddr.compile(opts.config.server.trustProxy) : undefined;
+  const wsIp = (extra: WsExtra) => (extra.request ? (trusted ? proxyAddr(extra.request, trusted) : extra.request.socket.remoteAddress) : undefined);
   const wsServer = useServer<{ authorization?: string }, WsExtra>(
     {
       schema: opts.schema,
@@ -242,6 +245,15 @@ export function registerEventStreams(fastify: FastifyInstance, opts: EventStream
         ctx.extra.purpose = purposeOfUse(typeof purpose === 'string' ? purpose : null);
         // Names the connection in its operations' audit request ids (op ids repeat across connections).
         ctx.extra.connectionId = randomUUID();
+        // Per address before the token is checked, as on HTTP and SSE: bad tokens cost a flood its budget too.
+        try {
+          await chargeAddress(opts.rateLimiter, rateLimit, wsIp(ctx.extra));
+        } catch (err) {
+          if (!(err instanceof RateLimitedError)) throw err;
+          // Closed with our code first; graphql-ws's own close (4403) after `false` is then a no-op.
+          ctx.extra.socket?.close(WS_RATE_LIMITED, 'Too many requests');
+          return false;
+        }
         let session: TokenSession;
         try {
           session = await opts.authenticator.session(typeof header === 'string' ? header : undefined);

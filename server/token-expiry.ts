@@ -38,9 +38,14 @@ export function tokenExpiredResult(): ExecutionResult {
 export function untilTokenExpiry(source: AsyncIterable<ExecutionResult>, expiresAt: number): AsyncIterableIterator<ExecutionResult> {
   const inner = source[Symbol.asyncIterator]();
   let ended = false;
-  let expire!: () => void;
-  const expired = new Promise<'expired'>((resolve) => (expire = () => resolve('expired')));
-  const cancel = atTime(expiresAt, expire);
+  // One wake-up for the `next()` in progress, re-armed per call: a single promise raced by
+  // every `next()` would keep each race (and its result) alive until the token expires.
+  let past = false;
+  let wake: (() => void) | undefined;
+  const cancel = atTime(expiresAt, () => {
+    past = true;
+    wake?.();
+  });
   const end = async () => {
     ended = true;
     cancel();
@@ -49,7 +54,16 @@ export function untilTokenExpiry(source: AsyncIterable<ExecutionResult>, expires
   return {
     async next() {
       if (ended) return { done: true, value: undefined };
-      const r = await Promise.race([inner.next(), expired]);
+      const expired = new Promise<'expired'>((resolve) => {
+        if (past) resolve('expired');
+        else wake = () => resolve('expired');
+      });
+      let r: IteratorResult<ExecutionResult> | 'expired';
+      try {
+        r = await Promise.race([inner.next(), expired]);
+      } finally {
+        wake = undefined;
+      }
       // A result that came in after the expiry, before the timer ran, is not sent.
       if (r !== 'expired' && (r.done || Date.now() < expiresAt)) {
         if (r.done) {

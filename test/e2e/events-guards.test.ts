@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 vi.setConfig({ testTimeout: 120_000 });
 import { EHR_INFO } from '../../sandbox/index.js';
 import type { Gateway } from '../../server/app.js';
-import { WS_TOKEN_EXPIRED } from '../../server/event-stream.js';
+import { WS_RATE_LIMITED, WS_TOKEN_EXPIRED } from '../../server/event-stream.js';
 import { openSse, openWs, startEventRig, type EventRig, type WsOperation } from '../helpers/event-gateways.js';
 
 // The event streams (SSE at /graphql/stream, WebSocket at /graphql) are held to the HTTP
@@ -30,6 +30,25 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | null | f
 async function awayFromWindowEdge(): Promise<void> {
   const left = 60_000 - (Date.now() % 60_000);
   if (left < 10_000) await new Promise((r) => setTimeout(r, left + 50));
+}
+
+let admissions = 0;
+
+/**
+ * Writes an admission of the Mercy-only patient to Mercy (the poller turns it into an ADMITTED
+ * event). Each starts in a minute of its own: event ids are by the minute, so two admissions in
+ * one minute would be one event.
+ */
+function admit(rig: EventRig): void {
+  const start = new Date(Date.now() - 60_000 * ++admissions);
+  const patient = rig.sandbox.truth.patients.find((t) => t.ehrs.mercy && !t.ehrs.stjude)!;
+  rig.sandbox.ehr('mercy').write({
+    resourceType: 'Encounter',
+    status: 'in-progress',
+    class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'IMP' },
+    subject: { reference: `Patient/${patient.ehrs.mercy!.patientId}` },
+    period: { start: start.toISOString() },
+  } as never);
 }
 
 /** The errors an operation on a WebSocket ended with: refused before it ran (an `error` message) or by its resolver (a result with errors, then `complete`). */
@@ -159,19 +178,15 @@ describe('event streams on one gateway (PGlite)', () => {
     expect(listed.data.patientEvents).toEqual({ totalCount: 1, nodes: [{ id: event!.data.patientEvents.id }] });
   });
 
+  /** Writes an admission of the Mercy-only patient to Mercy (the poller turns it into an ADMITTED event). */
+  const admitSomeone = () => admit(rig);
+
   /** The id of an event in the feed (an admission written to Mercy when there is none yet). */
   const anEventId = async (): Promise<string> => {
     const listed = async () => (await rig.query(gw, `{ patientEvents(first: 1) { nodes { id } } }`)).data?.patientEvents.nodes[0]?.id as string | undefined;
     const known = await listed();
     if (known) return known;
-    const patient = rig.sandbox.truth.patients.find((t) => t.ehrs.mercy && !t.ehrs.stjude)!;
-    rig.sandbox.ehr('mercy').write({
-      resourceType: 'Encounter',
-      status: 'in-progress',
-      class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'IMP' },
-      subject: { reference: `Patient/${patient.ehrs.mercy!.patientId}` },
-      period: { start: new Date().toISOString() },
-    } as never);
+    admitSomeone();
     return until('an event', listed, 30_000);
   };
 
@@ -235,8 +250,14 @@ describe('event streams on one gateway (PGlite)', () => {
       const probe = longWs.run('{ sources { id } }');
       expect(await probe.ended).toEqual({});
       expect(longClosed).toBe(false);
-      const over = await Promise.race([longOp.ended.then(() => true), Promise.resolve(false)]);
-      expect(over).toBe(false);
+      // And they still deliver: an event detected after the short ones ended reaches both.
+      const [sseSeen, wsSeen] = [longSse.results.length, longOp.results.length];
+      admitSomeone();
+      const [sseEvent, wsEvent] = [(await longSse.waitFor(sseSeen + 1, 30_000)).at(-1)!, (await longOp.waitFor(wsSeen + 1, 30_000)).at(-1)!];
+      for (const r of [sseEvent, wsEvent]) {
+        expect(r.errors).toBeUndefined();
+        expect(r.data.patientEvents).toMatchObject({ type: 'ADMITTED', patient: { id: unifiedId } });
+      }
       // Closed by the client, the live streams free their subscribers and slots.
       longSse.close();
       await longWs.close();
@@ -286,12 +307,17 @@ describe('event streams on one gateway (PGlite)', () => {
   });
 });
 
+const PER_IP = 8;
+
 describe('rate limits on the event streams', () => {
   let rig: EventRig;
   let gw: Gateway;
 
   beforeAll(async () => {
-    rig = await startEventRig({ events: { enabled: false }, config: { limits: { rateLimit: { perMinute: 3 } } } });
+    rig = await startEventRig({
+      events: { enabled: false },
+      config: { server: { port: 0, logLevel: 'silent', trustProxy: ['loopback'] }, limits: { rateLimit: { perMinute: 3, perIpPerMinute: PER_IP } } },
+    });
     gw = await rig.startGateway();
   }, 180_000);
   afterAll(async () => {
@@ -318,6 +344,48 @@ describe('rate limits on the event streams', () => {
     const http = await httpQuery(gw, token, '{ sources { id } }'); // 5
     expect(http.status).toBe(429);
     expect(http.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+  });
+
+  /** Connects with `token` from `ip` (forwarded by the trusted loopback proxy) and returns the server's close code. */
+  const connectFrom = async (ip: string, token: string): Promise<number> => {
+    const ws = openWs(gw.url, token, { headers: { 'x-forwarded-for': ip } });
+    void ws.run('{ sources { id } }');
+    const { code } = await ws.closed;
+    await ws.close();
+    return code;
+  };
+
+  it('charge a WebSocket connect to the client’s address (behind the trusted proxy) before its token is checked, the same budget as HTTP', async () => {
+    await awayFromWindowEdge();
+    const flood = '203.0.113.7';
+    const codes: number[] = [];
+    for (let i = 0; i <= PER_IP; i++) codes.push(await connectFrom(flood, 'not-a-token'));
+    expect(codes).toEqual([...Array.from({ length: PER_IP }, () => 4403), WS_RATE_LIMITED]);
+    // The same address over HTTP is out of budget too, a good token notwithstanding.
+    const res = await fetch(`${gw.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': flood, authorization: `Bearer ${await rig.token('clinician', undefined, `flood-${randomUUID()}`)}` },
+      body: JSON.stringify({ query: '{ sources { id } }' }),
+    });
+    expect(res.status).toBe(429);
+    // Another client behind the same proxy has its own budget, and its refusal is audited with its address.
+    expect(await connectFrom('203.0.113.8', 'not-a-token')).toBe(4403);
+    await gw.services.auditWriter.flush();
+    const refused = await gw.services.database.prisma.auditEvent.findMany({ where: { subject: 'anonymous', action: 'authenticate' } });
+    const byAddress = (ip: string) => refused.filter((r) => (r.detail as any).ip === ip).map((r) => (r.detail as any).transport);
+    expect(byAddress('203.0.113.8')).toEqual(['ws']);
+    expect(byAddress(flood)).toEqual(Array.from({ length: PER_IP }, () => 'ws'));
+  });
+
+  it('name the client’s address (as HTTP sees it) in the audit of a refused SSE operation', async () => {
+    const huge = `{ ${Array.from({ length: 31 }, (_, i) => `a${i}: sources { id }`).join(' ')} }`;
+    const token = await rig.token('clinician', undefined, `sse-ip-${randomUUID()}`);
+    const sse = await openSse(gw.url, token, huge, undefined, { 'x-request-id': 'events-sse-ip-0001', 'x-forwarded-for': '203.0.113.9' });
+    const [sent] = await sse.waitFor(1);
+    expect(sent!.errors?.map((e: any) => e.extensions.code)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    await gw.services.auditWriter.flush();
+    const rows = await gw.services.database.prisma.auditEvent.findMany({ where: { requestId: 'events-sse-ip-0001' } });
+    expect(rows.map((r) => [r.action, (r.detail as any).transport, (r.detail as any).ip])).toEqual([['request', 'sse', '203.0.113.9']]);
   });
 });
 
@@ -379,6 +447,53 @@ describe('the HTTP endpoint’s document checks on the event streams (introspect
       }
       expect(upstreamCalls()).toBe(before);
     } finally {
+      await ws.close();
+    }
+  });
+});
+
+describe('event streams with a short request deadline', () => {
+  const DEADLINE_MS = 2_000;
+  let rig: EventRig;
+  let gw: Gateway;
+  let family: string;
+
+  beforeAll(async () => {
+    rig = await startEventRig({ config: { limits: { requestDeadlineMs: DEADLINE_MS } } });
+    gw = await rig.startGateway();
+    const patient = rig.sandbox.truth.patients.find((t) => t.ehrs.mercy && !t.ehrs.stjude)!;
+    const found = await rig.query(gw, `query($s: String!, $v: String!) { patientByIdentifier(system: $s, value: $v) { name { family } } }`, { s: EHR_INFO.mercy.mrnSystem, v: patient.ehrs.mercy!.mrn });
+    family = found.data.patientByIdentifier.name.family;
+    expect(family).toMatch(/\w/);
+    await until('cursors', async () => (await gw.services.database.prisma.eventCursor.count()) === 8);
+  }, 180_000);
+  afterAll(async () => {
+    await rig?.close();
+  });
+
+  it('give each event its own deadline, from when it arrives: an event long after the subscribe still loads its patient', async () => {
+    const withName = `subscription { patientEvents(types: [ADMITTED]) { type patient { name { family } } } }`;
+    const token = await rig.token('clinician');
+    const sse = await openSse(gw.url, token, withName);
+    const ws = openWs(gw.url, token);
+    const op = ws.run(withName);
+    try {
+      expect(sse.status).toBe(200);
+      // Both subscriptions are open (their contexts made) before the deadline starts to run out.
+      await until('both subscribed', async () => gw.services.events!.tail.size >= 2);
+      const openedAt = Date.now();
+      await until('a deadline past', async () => Date.now() > openedAt + DEADLINE_MS + 500);
+      const upstreamBefore = rig.sandbox.ehr('mercy').requests.entries.length;
+      admit(rig);
+      const [[sent], [got]] = await Promise.all([sse.waitFor(1, 30_000), op.waitFor(1, 30_000)]);
+      for (const r of [sent!, got!]) {
+        expect(r.errors).toBeUndefined();
+        expect(r.data.patientEvents).toMatchObject({ type: 'ADMITTED', patient: { name: { family } } });
+      }
+      // The names were read from the source (no cache here), under the events' own deadlines.
+      expect(rig.sandbox.ehr('mercy').requests.entries.length).toBeGreaterThan(upstreamBefore);
+    } finally {
+      sse.close();
       await ws.close();
     }
   });

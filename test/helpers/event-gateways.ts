@@ -99,6 +99,46 @@ export async function startEventRig(opts: EventRigOptions = {}): Promise<EventRi
   };
 }
 
+type Result = { data?: any; errors?: any[] };
+
+/** Results as they arrive, and a wait for a number of them (one for SSE and WebSocket alike). */
+function resultLog(what: string) {
+  const results: Result[] = [];
+  const waiters: Array<() => void> = [];
+  const notify = () => waiters.splice(0).forEach((w) => w());
+  let over = false;
+  return {
+    results,
+    push(r: Result) {
+      results.push(r);
+      notify();
+    },
+    end() {
+      over = true;
+      notify();
+    },
+    get over() {
+      return over;
+    },
+    async waitFor(n: number, timeoutMs = 10_000): Promise<Result[]> {
+      const deadline = Date.now() + timeoutMs;
+      while (results.length < n) {
+        if (over) throw new Error(`${what} ended after ${results.length} of ${n} results`);
+        const left = deadline - Date.now();
+        if (left <= 0) throw new Error(`only ${results.length} of ${n} results within ${timeoutMs} ms`);
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, left);
+          waiters.push(() => {
+            clearTimeout(t);
+            resolve();
+          });
+        });
+      }
+      return results;
+    },
+  };
+}
+
 /** One SSE subscription (graphql-sse, distinct connections mode) read with plain fetch. */
 export interface SseSubscription {
   status: number;
@@ -120,10 +160,7 @@ export async function openSse(url: string, token: string | null, query: string, 
     body: JSON.stringify({ query, variables }),
     signal: abort.signal,
   });
-  const results: Array<{ data?: any; errors?: any[] }> = [];
-  let ended = false;
-  const waiters: Array<() => void> = [];
-  const notify = () => waiters.splice(0).forEach((w) => w());
+  const log = resultLog('stream');
   if (res.ok && res.body) {
     void (async () => {
       const decoder = new TextDecoder();
@@ -137,45 +174,28 @@ export async function openSse(url: string, token: string | null, query: string, 
             buffer = buffer.slice(at + 2);
             const event = /^event: (.*)$/m.exec(block)?.[1];
             const data = block.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n');
-            if (event === 'next' && data) results.push(JSON.parse(data));
-            if (event === 'complete') ended = true;
-            notify();
+            if (event === 'next' && data) log.push(JSON.parse(data));
+            if (event === 'complete') log.end();
           }
         }
       } catch {
         // aborted
       }
-      ended = true;
-      notify();
+      log.end();
     })();
   } else {
     // A refusal before the stream opened (401, 429, 400): its GraphQL errors, as one result.
     const body = (await res.json().catch(() => null)) as { errors?: any[] } | null;
-    if (body?.errors) results.push({ errors: body.errors });
-    ended = true;
+    if (body?.errors) log.push({ errors: body.errors });
+    log.end();
   }
   return {
     status: res.status,
-    results,
+    results: log.results,
     get ended() {
-      return ended;
+      return log.over;
     },
-    async waitFor(n, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (results.length < n) {
-        if (ended) throw new Error(`stream ended after ${results.length} of ${n} results`);
-        const left = deadline - Date.now();
-        if (left <= 0) throw new Error(`only ${results.length} of ${n} results within ${timeoutMs} ms`);
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, left);
-          waiters.push(() => {
-            clearTimeout(t);
-            resolve();
-          });
-        });
-      }
-      return results;
-    },
+    waitFor: (n, timeoutMs) => log.waitFor(n, timeoutMs),
     close() {
       abort.abort();
     },
@@ -194,16 +214,16 @@ export interface WsOperation {
 
 /**
  * A graphql-ws client on the gateway's `/graphql`, the bearer token in the connection parameters;
- * `generateID` picks the operation ids (the client's own are random).
+ * `generateID` picks the operation ids (the client's own are random); `headers` go on the upgrade request.
  */
 export function openWs(
   url: string,
   token: string,
-  opts: { generateID?: () => string } = {},
+  opts: { generateID?: () => string; headers?: Record<string, string> } = {},
 ): { client: Client; run(query: string, variables?: Record<string, unknown>): WsOperation; closed: Promise<{ code: number; reason: string }>; close(): Promise<void> } {
   const client = createClient({
     url: url.replace(/^http/, 'ws') + '/graphql',
-    webSocketImpl: WebSocket,
+    webSocketImpl: opts.headers ? withHeaders(opts.headers) : WebSocket,
     connectionParams: { authorization: `Bearer ${token}` },
     retryAttempts: 0,
     lazy: true,
@@ -221,54 +241,40 @@ export function openWs(
     client,
     closed,
     run(query, variables) {
-      const results: Array<{ data?: any; errors?: any[] }> = [];
-      const waiters: Array<() => void> = [];
-      const notify = () => waiters.splice(0).forEach((w) => w());
-      let over = false;
+      const log = resultLog('operation');
       let cancel = () => {};
       const ended = new Promise<{ errors?: any[] }>((resolve) => {
         cancel = client.subscribe(
           { query, variables },
           {
-            next: (r) => {
-              results.push(r as { data?: any; errors?: any[] });
-              notify();
-            },
+            next: (r) => log.push(r as Result),
             error: (err) => {
-              over = true;
-              notify();
+              log.end();
               resolve({ errors: Array.isArray(err) ? err : [{ message: String((err as Error)?.message ?? err) }] });
             },
             complete: () => {
-              over = true;
-              notify();
+              log.end();
               resolve({});
             },
           },
         );
       });
       return {
-        results,
+        results: log.results,
         ended,
-        async waitFor(n, timeoutMs = 10_000) {
-          const deadline = Date.now() + timeoutMs;
-          while (results.length < n) {
-            if (over) throw new Error(`operation ended after ${results.length} of ${n} results`);
-            const left = deadline - Date.now();
-            if (left <= 0) throw new Error(`only ${results.length} of ${n} results within ${timeoutMs} ms`);
-            await new Promise<void>((resolve) => {
-              const t = setTimeout(resolve, left);
-              waiters.push(() => {
-                clearTimeout(t);
-                resolve();
-              });
-            });
-          }
-          return results;
-        },
+        waitFor: (n, timeoutMs) => log.waitFor(n, timeoutMs),
         cancel: () => cancel(),
       };
     },
     close: () => client.dispose() as Promise<void>,
   };
+}
+
+/** The `ws` client class, sending `headers` on its upgrade request (graphql-ws constructs it with url and protocols only). */
+function withHeaders(headers: Record<string, string>): typeof WebSocket {
+  return class extends WebSocket {
+    constructor(url: string | URL, protocols?: string | string[]) {
+      super(url, protocols, { headers });
+    }
+  } as typeof WebSocket;
 }
