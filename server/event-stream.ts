@@ -312,15 +312,28 @@ export function registerEventStreams(fastify: FastifyInstance, opts: EventStream
   fastify.server.on('upgrade', onUpgrade);
 
   // FHIR rest-hook notifications (R4 Backport): id-only wake-up calls for the source's poller.
+  // The address is charged and the secret checked before the body is read (it is ignored):
+  // a flood of forged notifications costs a rate-limit lookup each, not a body.
+  const outcome = (code: string, diagnostics: string) => ({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code, diagnostics }] });
   void fastify.register(async (scope) => {
-    scope.addContentTypeParser(['application/fhir+json', 'application/json'], { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_req, _body, done) => done(null, null));
-    scope.post<{ Params: { sourceId: string } }>(`${NOTIFICATION_PATH}/:sourceId`, async (request, reply) => {
-      const { sourceId } = request.params;
-      if (!opts.events.pollers.has(sourceId) || !(await opts.events.subscriptions.verify(sourceId, request.headers.authorization))) {
-        return reply.code(401).send({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'security', diagnostics: 'Unknown subscription or secret' }] });
-      }
-      await opts.events.wake(sourceId);
-      return reply.code(200).send();
+    scope.addContentTypeParser(['application/fhir+json', 'application/json'], { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, _body, done) => done(null, null));
+    scope.post<{ Params: { sourceId: string } }>(`${NOTIFICATION_PATH}/:sourceId`, {
+      onRequest: async (request, reply) => {
+        try {
+          await chargeAddress(opts.rateLimiter, rateLimit, request.ip);
+        } catch (err) {
+          if (!(err instanceof RateLimitedError)) throw err;
+          return reply.code(429).header('retry-after', String(err.retryAfterSec)).send(outcome('throttled', 'Too many notifications from this address'));
+        }
+        const { sourceId } = request.params;
+        if (!opts.events.pollers.has(sourceId) || !(await opts.events.subscriptions.verify(sourceId, request.headers.authorization))) {
+          return reply.code(401).send(outcome('security', 'Unknown subscription or secret'));
+        }
+      },
+      handler: async (request, reply) => {
+        await opts.events.wake(request.params.sourceId);
+        return reply.code(200).send();
+      },
     });
   });
 

@@ -94,6 +94,10 @@ describe('FHIR Subscriptions (R4 Backport rest-hook) wake the poller', () => {
     expect(res.status).toBe(401);
     const unknown = await fetch(`${gw.url}/fhir/notifications/nowhere`, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: '{}' });
     expect(unknown.status).toBe(401);
+    // The secret is checked before the body is read; notifications are id-only, so a large body is refused.
+    const big = JSON.stringify({ resourceType: 'Bundle', type: 'history', entry: [], pad: 'x'.repeat(200_000) });
+    const forged = await fetch(`${gw.url}/fhir/notifications/stjude`, { method: 'POST', headers: { 'content-type': 'application/fhir+json', authorization: 'Bearer not-the-secret' }, body: big });
+    expect(forged.status).toBe(401);
   });
 
   it('after a restart, makes a new Subscription when the source no longer has the old one', async () => {
