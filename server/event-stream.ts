@@ -108,6 +108,12 @@ export function registerEventStreams(fastify: FastifyInstance, opts: EventStream
     return prepared;
   };
 
+  /** One audit event of a stream operation: a read by the operation's principal. */
+  const recordRead = (ctx: StreamContext, event: { patientIds: string[]; fieldGroups: string[]; outcome: string; detail: Record<string, unknown> }) =>
+    opts.audit?.record(
+      newAuditRecord({ at: new Date(), requestId: ctx.requestId, subject: ctx.principal.sub, role: ctx.principal.role, purposeOfUse: ctx.purposeOfUse, action: 'read', ...event }),
+    );
+
   /**
    * A subscription the resolvers or the permission rules refused at subscribe time (a role
    * without the feed, a type it may not see, bad arguments): audited like a refused read,
@@ -121,20 +127,12 @@ export function registerEventStreams(fastify: FastifyInstance, opts: EventStream
     if (operation?.operation !== 'subscription') return;
     const codes = [...new Set(errors.map((e) => String(e.extensions?.code ?? 'UNKNOWN')))].sort();
     const denied = codes.includes('FORBIDDEN');
-    opts.audit.record(
-      newAuditRecord({
-        at: new Date(),
-        requestId: ctx.requestId,
-        subject: ctx.principal.sub,
-        role: ctx.principal.role,
-        purposeOfUse: ctx.purposeOfUse,
-        action: 'read',
-        patientIds: askedPatientIds(operation, args.variableValues ?? {}),
-        fieldGroups: ['events'],
-        outcome: denied ? 'denied' : 'error',
-        detail: { operationName: args.operationName ?? 'patientEvents', transport: ctx.transport, errorCodes: codes, ...(denied && { deniedGroups: ['events'] }) },
-      }),
-    );
+    recordRead(ctx, {
+      patientIds: askedPatientIds(operation, args.variableValues ?? {}),
+      fieldGroups: ['events'],
+      outcome: denied ? 'denied' : 'error',
+      detail: { operationName: args.operationName ?? 'patientEvents', transport: ctx.transport, errorCodes: codes, ...(denied && { deniedGroups: ['events'] }) },
+    });
   };
 
   /** After each result: audit what it read, mask unexpected errors (the next event renews the context as it arrives: see subscribeEvents). */
@@ -142,20 +140,12 @@ export function registerEventStreams(fastify: FastifyInstance, opts: EventStream
     const trail = ctx.audit;
     const errors = result.errors?.map((e) => maskError(e, logger));
     if (opts.audit && trail.touchesPatients) {
-      opts.audit.record(
-        newAuditRecord({
-          at: new Date(),
-          requestId: ctx.requestId,
-          subject: ctx.principal.sub,
-          role: ctx.principal.role,
-          purposeOfUse: ctx.purposeOfUse,
-          action: 'read',
-          patientIds: [...trail.patients].sort(),
-          fieldGroups: [...new Set([...trail.groupsAsked, ...trail.groupsRead, ...trail.groupsDenied])].sort(),
-          outcome: trail.groupsDenied.size > 0 ? 'denied' : errors?.length ? 'partial' : 'success',
-          detail: { operationName: 'patientEvents', transport: ctx.transport, ...(errors?.length && { errorCodes: [...new Set(errors.map((e) => String(e.extensions.code)))].sort() }) },
-        }),
-      );
+      recordRead(ctx, {
+        patientIds: [...trail.patients].sort(),
+        fieldGroups: [...new Set([...trail.groupsAsked, ...trail.groupsRead, ...trail.groupsDenied])].sort(),
+        outcome: trail.groupsDenied.size > 0 ? 'denied' : errors?.length ? 'partial' : 'success',
+        detail: { operationName: 'patientEvents', transport: ctx.transport, ...(errors?.length && { errorCodes: [...new Set(errors.map((e) => String(e.extensions.code)))].sort() }) },
+      });
     }
     return errors ? { ...result, errors } : result;
   };
