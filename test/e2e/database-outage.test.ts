@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CACHE_UNAVAILABLE_NOTICE } from '../../server/plugins/database-outage.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { postgresBinDir, startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/throwaway-postgres.js';
+import { until } from '../helpers/until.js';
 
 // The cache database goes away during traffic and comes back, with no restart of the
 // gateway (README "Operations", "When the database is down"):
@@ -35,14 +36,6 @@ async function post(query: string, variables: Record<string, unknown>, requestId
 async function readyz() {
   const res = await fetch(`${t.gateway.url}/readyz`);
   return { status: res.status, body: (await res.json()) as { database: string; status: string } };
-}
-
-async function until(what: string, check: () => Promise<boolean>, ms = 30_000) {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 describe.skipIf(!binDir)('a PostgreSQL outage during traffic', () => {

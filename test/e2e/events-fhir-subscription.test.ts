@@ -5,19 +5,10 @@ vi.setConfig({ testTimeout: 120_000 });
 import { EHR_INFO } from '../../sandbox/index.js';
 import type { Gateway } from '../../server/app.js';
 import { freePort, openSse, startEventRig, type EventRig } from '../helpers/event-gateways.js';
+import { until } from '../helpers/until.js';
 
 const BY_MRN = `query($s: String!, $v: String!) { patientByIdentifier(system: $s, value: $v) { id } }`;
 const SUBSCRIPTION = `subscription($ids: [ID!]) { patientEvents(patientIds: $ids) { id type provenance { source { id } } } }`;
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /**
  * Waits until no replica holds St. Jude's poller lease any more: with polls 10 minutes apart

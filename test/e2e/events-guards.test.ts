@@ -7,6 +7,7 @@ import { EHR_INFO } from '../../sandbox/index.js';
 import type { Gateway } from '../../server/app.js';
 import { WS_RATE_LIMITED, WS_TOKEN_EXPIRED } from '../../server/event-stream.js';
 import { openSse, openWs, startEventRig, type EventRig, type WsOperation } from '../helpers/event-gateways.js';
+import { until } from '../helpers/until.js';
 
 // The event streams (SSE at /graphql/stream, WebSocket at /graphql) are held to the HTTP
 // endpoint's rules: the same document checks, refusals audited the same way, one rate-limit
@@ -15,16 +16,6 @@ import { openSse, openWs, startEventRig, type EventRig, type WsOperation } from 
 const BY_MRN = `query($s: String!, $v: String!) { patientByIdentifier(system: $s, value: $v) { id } }`;
 const SUBSCRIPTION = `subscription($ids: [ID!], $types: [PatientEventType!]) { patientEvents(patientIds: $ids, types: $types) { id type patient { id } } }`;
 const RESUME = `subscription($after: String) { patientEvents(after: $after) { id type } }`;
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Fixed one-minute rate windows: start a burst early in a window so it cannot straddle two. */
 async function awayFromWindowEdge(): Promise<void> {

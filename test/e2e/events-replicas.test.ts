@@ -7,19 +7,10 @@ import WebSocket from 'ws';
 import { EHR_INFO } from '../../sandbox/index.js';
 import type { Gateway } from '../../server/app.js';
 import { openSse, startEventRig, type EventRig } from '../helpers/event-gateways.js';
+import { until } from '../helpers/until.js';
 
 const BY_MRN = `query($s: String!, $v: String!) { patientByIdentifier(system: $s, value: $v) { id } }`;
 const SUBSCRIPTION = `subscription($ids: [ID!]) { patientEvents(patientIds: $ids) { id type provenance { source { id } } } }`;
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** A graphql-ws subscription; collects every `next` payload. */
 function subscribeWs(url: string, token: string, variables: Record<string, unknown>) {

@@ -5,6 +5,7 @@ vi.setConfig({ testTimeout: 120_000 });
 import { EHR_INFO, type TruthPatient } from '../../sandbox/index.js';
 import type { Gateway } from '../../server/app.js';
 import { openSse, startEventRig, type EventRig } from '../helpers/event-gateways.js';
+import { until } from '../helpers/until.js';
 
 const BY_MRN = `query($s: String!, $v: String!) { patientByIdentifier(system: $s, value: $v) { id sourceRecords { source { id } sourcePatientId } } }`;
 const SUBSCRIPTION = `subscription($ids: [ID!], $after: String, $types: [PatientEventType!]) {
@@ -50,16 +51,6 @@ async function create(baseUrl: string, resource: Record<string, unknown>): Promi
   });
   expect(res.status).toBe(201);
   return (await res.json()) as { id: string };
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Every (source, type) cursor is set: the pollers have started and anything written from now on is news. */
