@@ -154,6 +154,11 @@ export function registerEventStreams(fastify: FastifyInstance, opts: EventStream
   // armor's rules) has nothing left to find in them.
   const checked = new WeakSet<DocumentNode>();
   const validateChecked = (schema: GraphQLSchema, document: DocumentNode) => (checked.has(document) ? [] : validate(schema, document));
+  /** What either transport executes for an admitted operation (its document marked as checked). */
+  const executionArgs = <C>(prepared: PreparedOperation, contextValue: C) => {
+    checked.add(prepared.document);
+    return { schema: opts.schema, document: prepared.document, operationName: prepared.operationName, variableValues: prepared.variableValues, contextValue };
+  };
 
   // SSE: the token found by `authenticate`, for `onSubscribe` and `context` of the same request.
   const sseSessions = new WeakMap<object, TokenSession>();
@@ -182,14 +187,7 @@ export function registerEventStreams(fastify: FastifyInstance, opts: EventStream
       const prepared = await admitOperation(principal, params, at);
       // `data` present (undefined: not sent) is how graphql-sse tells a result from arguments.
       if (isRefused(prepared)) return { data: undefined, errors: prepared.errors };
-      checked.add(prepared.document);
-      return {
-        schema: opts.schema,
-        document: prepared.document,
-        operationName: prepared.operationName,
-        variableValues: prepared.variableValues,
-        contextValue: contextFor(principal, at.requestId, 'sse', at.purpose) as StreamContext & Record<PropertyKey, unknown>,
-      };
+      return executionArgs(prepared, contextFor(principal, at.requestId, 'sse', at.purpose) as StreamContext & Record<PropertyKey, unknown>);
     },
     // Only for a refusal from onSubscribe (its result still goes through onNext).
     context: (req) => contextFor(sseSessions.get(req.raw as object)!.principal, sseRequestId(req.raw), 'sse', ssePurpose(req.headers)) as StreamContext & Record<PropertyKey, unknown>,
@@ -274,14 +272,7 @@ export function registerEventStreams(fastify: FastifyInstance, opts: EventStream
           throw err;
         }
         if (isRefused(prepared)) return prepared.errors;
-        checked.add(prepared.document);
-        return {
-          schema: opts.schema,
-          document: prepared.document,
-          operationName: prepared.operationName,
-          variableValues: prepared.variableValues,
-          contextValue: contextFor(principal, at.requestId, 'ws', at.purpose),
-        };
+        return executionArgs(prepared, contextFor(principal, at.requestId, 'ws', at.purpose));
       },
       onOperation: (_ctx, _id, _payload, args, result) => {
         auditRefusedSubscription(args.contextValue as StreamContext, args, result);
