@@ -300,13 +300,6 @@ export function estimateCost(schema: GraphQLSchema, document: DocumentNode, oper
   return { cost, patients, cohorts };
 }
 
-/** Estimates of one operation, by what the estimate read of the variables. */
-interface OperationCosts {
-  /** The variables the walk read (`first`, `ids`), in the order it read them. */
-  read: string[];
-  byValues: Map<string, CostResult>;
-}
-
 /** Most variable shapes remembered per operation (a client paging with many `first` values). */
 const MAX_COST_SHAPES = 64;
 
@@ -326,28 +319,19 @@ function shapeOfValue(value: unknown): string {
 
 /**
  * {@link estimateCost} remembered per parsed document (Apollo's document store hands out
- * the same DocumentNode for the same text) and operation, and by the shapes of the variables
- * the estimate reads: the id of the patient asked for changes nothing, `first` does.
+ * the same DocumentNode for the same text) and operation, and by the shapes of the
+ * operation's variables: the id of the patient asked for changes nothing, `first` does.
  */
 export function createCostEstimator(): (schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>) => CostResult {
-  const memo = new WeakMap<OperationDefinitionNode, OperationCosts>();
+  const memo = new WeakMap<OperationDefinitionNode, Map<string, CostResult>>();
   return (schema, document, operation, variables) => {
-    const known = memo.get(operation);
-    const key = known?.read.map((name) => shapeOfValue(variables[name])).join('\u0000');
-    const hit = key !== undefined ? known!.byValues.get(key) : undefined;
+    const key = (operation.variableDefinitions ?? []).map((d) => shapeOfValue(variables[d.variable.name.value])).join('\u0000');
+    let costs = memo.get(operation);
+    const hit = costs?.get(key);
     if (hit) return hit;
-    const read: string[] = [];
-    const recording = new Proxy(variables, {
-      get(target, name, receiver) {
-        if (typeof name === 'string' && !read.includes(name)) read.push(name);
-        return Reflect.get(target, name, receiver) as unknown;
-      },
-    });
-    const result = estimateCost(schema, document, operation, recording);
-    const costs = known && known.read.join('\u0000') === read.join('\u0000') ? known : { read, byValues: new Map<string, CostResult>() };
-    if (costs.byValues.size >= MAX_COST_SHAPES) costs.byValues.clear();
-    costs.byValues.set(read.map((name) => shapeOfValue(variables[name])).join('\u0000'), result);
-    memo.set(operation, costs);
+    const result = estimateCost(schema, document, operation, variables);
+    if (!costs || costs.size >= MAX_COST_SHAPES) memo.set(operation, (costs = new Map()));
+    costs.set(key, result);
     return result;
   };
 }
