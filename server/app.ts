@@ -27,7 +27,7 @@ import type { DatabaseNotes } from '../datasources/cache/database-health.js';
 import { databaseOutagePlugin } from './plugins/database-outage.js';
 import { createTelemetry } from './telemetry.js';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { createGatewayServices, type RunningServices, type ServiceOptions } from './services.js';
+import { createGatewayServices, type RunningServices, type ServiceOptions, type ServicesShutdownStep } from './services.js';
 
 export interface GatewayOptions extends Partial<ServiceOptions> {
   logger: Logger;
@@ -58,10 +58,13 @@ export interface Gateway {
   /**
    * Stops taking requests, lets those in flight finish (for at most `graceMs`, default
    * 15 s, then their connections are cut), and writes every queued audit event (to the
-   * database, or to the spool file when it is unreachable) before closing it.
+   * database, or to the spool file when it is unreachable) before closing it. `onStep`
+   * hears each stage as it begins, so a caller can say which one a slow shutdown waits on.
    */
-  close(opts?: { graceMs?: number }): Promise<void>;
+  close(opts?: { graceMs?: number; onStep?: (step: ShutdownStep) => void }): Promise<void>;
 }
+
+export type ShutdownStep = 'event feed' | 'http server' | 'apollo' | 'rate limiter' | ServicesShutdownStep | 'telemetry';
 
 /** How long in-flight requests may take to finish at shutdown (README: "Operations"). */
 export const SHUTDOWN_GRACE_MS = 15_000;
@@ -325,24 +328,29 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
     fastify,
     services,
     eventFeed: events,
-    async close({ graceMs = SHUTDOWN_GRACE_MS } = {}) {
+    async close({ graceMs = SHUTDOWN_GRACE_MS, onStep } = {}) {
       if (closed) return;
       closed = true;
       // Ends every subscription first, so open event streams do not hold the server up; a
       // failure there must not cut the requests still in flight.
+      onStep?.('event feed');
       for (const stop of [() => events.close(), closeEventStreams]) {
         await stop().catch((err: unknown) => logger.error({ err: { type: (err as Error)?.name ?? 'Error' } }, 'event feed did not close cleanly'));
       }
       // A client that never reads its answer must not hold the shutdown past the grace.
+      onStep?.('http server');
       const cut = setTimeout(() => fastify.server.closeAllConnections(), graceMs);
       try {
         await fastify.close();
       } finally {
         clearTimeout(cut);
       }
+      onStep?.('apollo');
       await apollo.stop();
+      onStep?.('rate limiter');
       await rateLimiter?.close();
-      await services.close();
+      await services.close({ onStep });
+      onStep?.('telemetry');
       await telemetry?.shutdown().catch(() => undefined);
     },
   };

@@ -44,8 +44,10 @@ export type RunningServices = GatewayServices & {
   auditSpool: AuditSpool;
   /** Whether the cache database is reachable; reconnects and replays the spool by itself. */
   databaseHealth: DatabaseHealth;
-  close(): Promise<void>;
+  close(opts?: { onStep?: (step: ServicesShutdownStep) => void }): Promise<void>;
 };
+
+export type ServicesShutdownStep = 'audit events' | 'database';
 
 function withMemoryTier(shared: SearchCache, maxResources: number): SearchCache {
   return maxResources > 0 ? new TieredSearchCache(shared, { maxResources }) : shared;
@@ -127,14 +129,16 @@ export async function createGatewayServices(config: ChartgraphConfig, opts: Serv
     databaseHealth,
     deid,
     cohorts: new CohortService(database.prisma, { suppressionThreshold: config.analytics.suppressionThreshold, sourceIds: fhirSources(config).map((s) => s.id), databaseKind: database.kind }),
-    close: async () => {
+    close: async ({ onStep } = {}) => {
       // Audit events still queued are written before the database goes (or, if it is
       // unreachable, to the spool on disk).
+      onStep?.('audit events');
       await auditWriter.close().then(
         () => opts.logger.info({ spooled: databaseHealth.down }, 'audit events stored'),
         (err: unknown) => opts.logger.error({ err: { code: (err as { code?: unknown })?.code }, lost: auditWriter.pending }, 'audit events lost at shutdown: neither the database nor the spool took them'),
       );
       databaseHealth.stop();
+      onStep?.('database');
       if (!opts.database) await database.close();
     },
   };

@@ -168,8 +168,8 @@ describe('two gateways on one PostgreSQL linking the same people at once', () =>
     direct = await db.open();
   });
   afterAll(async () => {
-    await a?.close();
-    await b?.close();
+    // Together: neither's shutdown may wait on work of the other's still holding a lock.
+    await Promise.all([a?.close(), b?.close()]);
     await db?.dispose();
   });
 

@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import { startGateway, type Gateway, type GatewayOptions } from '../../server/app.js';
 import { mintDevToken } from '../../server/auth.js';
 import { createTestDatabase, type TestDatabaseHandle } from './databases.js';
+import { settleWithin } from './teardown.js';
 import type { TestIssuer } from './oidc-issuer.js';
 
 export interface GraphQLResponse<T = any> {
@@ -130,8 +131,9 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
         calls.length = 0;
       },
       async close() {
-        await gateway.close();
-        await sandbox.close();
+        let step = '';
+        await settleWithin('gateway.close()', gateway.close({ onStep: (s) => (step = s) }), () => step);
+        await settleWithin('sandbox.close()', sandbox.close());
         await db?.dispose();
         await rm(tmp, { recursive: true, force: true });
       },
