@@ -77,7 +77,8 @@ async function main(): Promise<void> {
     ] as const) {
       const config = parseConfig({
         server: { port: 0, logLevel: 'silent' },
-        cache: { url: 'pglite:memory:', defaultTtlSeconds: 3600 },
+        // Every request executed (no response cache): shield and audit cost is paid in execution.
+        cache: { url: 'pglite:memory:', defaultTtlSeconds: 3600, responseMaxAgeSeconds: 0 },
         auth: { mode: 'dev', secret: 'bench-secret-'.padEnd(40, 'x') },
         security: { deidKey: 'bench-deid-key-'.padEnd(40, 'y') },
         sources: sandbox.sourcesConfig(),

@@ -212,6 +212,14 @@ export const configSchema = z
         staleIfErrorSeconds: z.number().int().min(0).default(86_400),
         /** Resources kept in this process's memory in front of the database cache; 0 turns the tier off. */
         memoryMaxResources: z.number().int().min(0).default(200_000),
+        /**
+         * A whole answer built only from fresh cached copies is kept this long (at most until
+         * the first of them expires, and never longer than `identity.linkCacheSeconds`) and
+         * given again to the same user asking the same; 0 turns the response cache off.
+         */
+        responseMaxAgeSeconds: z.number().int().min(0).default(10),
+        /** Memory the response cache may use in this process, in MiB. */
+        responseMemoryMb: z.number().int().min(1).default(64),
       })
       .strict()
       .default({
@@ -221,6 +229,8 @@ export const configSchema = z
         staleWhileRevalidateSeconds: 60,
         staleIfErrorSeconds: 86_400,
         memoryMaxResources: 200_000,
+        responseMaxAgeSeconds: 10,
+        responseMemoryMb: 64,
       }),
     auth: authSchema.default({ mode: 'dev', issuer: 'chartgraph-dev', audience: 'chartgraph', maxTokenLifetimeSec: 3600 }),
     identity: z

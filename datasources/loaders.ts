@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import { UpstreamError, type UpstreamInvalidResponseError, type UpstreamWarning } from '../errors/errors.js';
+import type { AnswerFreshness } from './answer-freshness.js';
 import type { CachedSearch, SearchCache } from './cache/search-cache.js';
 import type { FhirClient } from './fhir/fhir-client.js';
 import type { FhirResource, Identifier, Patient, SearchParams } from './fhir/fhir-types.js';
@@ -21,6 +22,8 @@ export interface LoaderDeps {
   budget?: RequestBudget;
   /** How far past their TTL cached searches may still be served. */
   cachePolicy?: StalePolicy;
+  /** Told how fresh each cached copy served is, and of every part not served from the cache (the response cache). */
+  freshness?: AnswerFreshness;
   /** Told after each batch of {@link Loaders.resources} consulted the search cache (explain, metrics). */
   onCacheLookup?: (lookup: CacheLookup) => void;
   /**
@@ -193,6 +196,10 @@ export function createLoaders(deps: LoaderDeps): Loaders {
     }
 
     const misses = patientIds.filter((id) => !served.has(id));
+    if (deps.freshness) {
+      if (misses.length > 0 || revalidate.length > 0) deps.freshness.notFromCache();
+      for (const entry of served.values()) deps.freshness.servedFromCache(entry.expiresAt.getTime());
+    }
     const fetchedAt = new Date();
     const fetched = misses.length > 0 ? await fetch(misses) : [];
     const answers = new Map<string, PatientResources | Error>();

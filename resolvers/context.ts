@@ -10,6 +10,8 @@ import type { SearchCache } from '../datasources/cache/search-cache.js';
 import type { EventFeed } from '../datasources/events/event-feed.js';
 import type { FhirClient } from '../datasources/fhir/fhir-client.js';
 import type { Patient } from '../datasources/fhir/fhir-types.js';
+import type { AuditRecord } from '../datasources/cache/audit-store.js';
+import { AnswerFreshness } from '../datasources/answer-freshness.js';
 import { RequestBudget } from '../datasources/fhir/request-budget.js';
 import { createLoaders, type CacheLookup, type Loaders } from '../datasources/loaders.js';
 import { createEligibilityLoaders, type EligibilityLoaders, type EligibilityService } from '../datasources/payer/eligibility-service.js';
@@ -60,6 +62,14 @@ export interface RequestContext {
   eligibility: EligibilityLoaders;
   /** The request's one deadline over every upstream call (`limits.requestDeadlineMs`). */
   budget: RequestBudget;
+  /** Until when the answer is what the caches would give again (the response cache's bound). */
+  freshness: AnswerFreshness;
+  /**
+   * What a repeat of this request may be given, filled as the answer goes out: until when
+   * the answer may come from the response cache, and the audit event to write again then.
+   * An object, so that Apollo's copies of the context share it.
+   */
+  repeat: { until?: number; audit?: AuditRecord };
   /** Whether the request had to do without the cache database (HTTP requests; see DatabaseHealth.runRequest). */
   databaseNotes?: DatabaseNotes;
 }
@@ -96,8 +106,10 @@ export function createRequestContext(
   },
 ): RequestContext {
   const budget = new RequestBudget(services.config.limits.requestDeadlineMs, request.signal);
+  const freshness = new AnswerFreshness();
   const loaders = createLoaders({
     budget,
+    freshness,
     clients: services.clients,
     cache: services.searchCache,
     cachePolicy: services.config.cache,
@@ -132,6 +144,8 @@ export function createRequestContext(
     audit: new RequestAuditTrail(),
     eligibility: createEligibilityLoaders(services.payers),
     budget,
+    freshness,
+    repeat: {},
     ...(request.databaseNotes && { databaseNotes: request.databaseNotes }),
   };
 }
@@ -149,4 +163,6 @@ export function renewRequestContext(ctx: RequestContext): void {
   ctx.audit = fresh.audit;
   ctx.eligibility = fresh.eligibility;
   ctx.budget = fresh.budget;
+  ctx.freshness = fresh.freshness;
+  ctx.repeat = fresh.repeat;
 }

@@ -3,18 +3,19 @@ import path from 'node:path';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { ChartgraphConfig } from '../config/config.schema.js';
 import { createRequestContext, type RequestContext } from '../resolvers/context.js';
 import { ChartgraphError, UnauthenticatedError } from '../errors/errors.js';
 import { newAuditRecord } from '../datasources/cache/audit-store.js';
-import { ROLES } from '../permissions/roles.js';
+import { ROLES, type Principal } from '../permissions/roles.js';
 import { createAuthenticator, mintDevToken } from './auth.js';
 import { startEventFeed, type RunningEventFeed } from './event-feed.js';
 import { registerEventStreams } from './event-stream.js';
 import { createGraphiql, graphiqlEnabled } from './graphiql.js';
 import { createMetrics } from './metrics.js';
+import { auditOfRepeat, ResponseCache, responseCachePlugin } from './response-cache.js';
 import { EXPLAIN_HEADER, ExplainCollector, currentExplainCollector, explainPlugin, runWithExplainCollector, wantsExplain } from './plugins/explain.js';
 import { auditPlugin, purposeOfUse, PURPOSE_OF_USE_HEADER } from './plugins/audit.js';
 import { createDocumentSizeCheck } from './plugins/document-size.js';
@@ -133,6 +134,10 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
   });
 
   const schema = await buildGatewaySchema({ security });
+  // Never longer than links are kept in memory: another replica's merge shows as soon as it would without it.
+  const answerMaxAgeMs = Math.min(config.cache.responseMaxAgeSeconds, config.identity.linkCacheSeconds) * 1000;
+  const responseCache = answerMaxAgeMs > 0 ? new ResponseCache(schema, answerMaxAgeMs, config.cache.responseMemoryMb * 2 ** 20) : undefined;
+  if (responseCache) services.index.onLinksChanged.add(() => responseCache.clear());
   const apollo = new ApolloServer<RequestContext>({
     schema,
     introspection,
@@ -160,6 +165,8 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
       ...armor.plugins,
       limitsPlugin(config.limits),
       ...(security ? [auditPlugin(services.auditWriter)] : []),
+      // After the audit plugin: a kept answer keeps the audit event it wrote.
+      ...(responseCache ? [responseCachePlugin(responseCache, () => services.databaseHealth.down)] : []),
     ],
   });
   await apollo.start();
@@ -190,33 +197,62 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
   const checkDocumentSize = createDocumentSizeCheck(config.limits);
   // Each GraphQL request's database notes, from the route handler to its context.
   const databaseNotes = new WeakMap<object, DatabaseNotes>();
+  const refused = (request: FastifyRequest, principal: { sub: string; role: string } | null, err: ChartgraphError) => {
+    if (!security) return;
+    services.auditWriter.record(
+      newAuditRecord({
+        at: new Date(),
+        requestId: String(request.id),
+        subject: principal?.sub ?? 'anonymous',
+        role: principal?.role ?? 'none',
+        purposeOfUse: purposeOfUse(request.headers[PURPOSE_OF_USE_HEADER] as string | undefined),
+        action: principal ? 'request' : 'authenticate',
+        patientIds: [],
+        fieldGroups: [],
+        outcome: 'denied',
+        detail: { errorCodes: [err.code], ...(typeof err.extensions.limit === 'string' && { limit: err.extensions.limit }), ip: request.ip },
+      }),
+    );
+  };
+  // Rate limits and the token, once per request: the response cache asks before Apollo does.
+  const admitted = new WeakMap<object, Promise<Principal>>();
+  const admit = (request: FastifyRequest): Promise<Principal> => {
+    let principal = admitted.get(request);
+    if (!principal) {
+      principal = (async () => {
+        const limits = config.limits;
+        // Per address before the token is checked: a flood of bad tokens costs a counter, not a signature check each.
+        await chargeAddress(rateLimiter, limits.rateLimit, request.ip);
+        const verified = await authenticator.verify(request.headers.authorization).catch((err: unknown) => {
+          if (err instanceof UnauthenticatedError) refused(request, null, err);
+          throw err;
+        });
+        await chargeSubject(rateLimiter, limits.rateLimit, verified.sub);
+        return verified;
+      })();
+      admitted.set(request, principal);
+    }
+    return principal;
+  };
+  const contexts = new WeakMap<object, RequestContext>();
+  /** The response cache's key for a single POSTed operation, once its sender is admitted (a refusal is Apollo's to answer). */
+  const responseCacheKey = async (request: FastifyRequest): Promise<string | undefined> => {
+    const body = request.body as { query?: unknown; operationName?: unknown; variables?: unknown } | null;
+    if (request.method !== 'POST' || !body || typeof body !== 'object' || Array.isArray(body) || typeof body.query !== 'string') return undefined;
+    const principal = await admit(request).catch(() => undefined);
+    if (!principal) return undefined;
+    const purpose = request.headers[PURPOSE_OF_USE_HEADER];
+    return responseCache!.keyFor(principal, {
+      purposeOfUse: typeof purpose === 'string' ? purpose : undefined,
+      accept: request.headers.accept,
+      query: body.query,
+      operationName: body.operationName,
+      variables: body.variables,
+    });
+  };
   const graphql = fastifyApolloHandler(apollo, {
     context: async (request, reply) => {
-      const limits = config.limits;
-      // Per address before the token is checked: a flood of bad tokens costs a counter, not a signature check each.
-      await chargeAddress(rateLimiter, limits.rateLimit, request.ip);
-      const refused = (principal: { sub: string; role: string } | null, err: ChartgraphError) => {
-        if (!security) return;
-        services.auditWriter.record(
-          newAuditRecord({
-            at: new Date(),
-            requestId: String(request.id),
-            subject: principal?.sub ?? 'anonymous',
-            role: principal?.role ?? 'none',
-            purposeOfUse: purposeOfUse(request.headers[PURPOSE_OF_USE_HEADER] as string | undefined),
-            action: principal ? 'request' : 'authenticate',
-            patientIds: [],
-            fieldGroups: [],
-            outcome: 'denied',
-            detail: { errorCodes: [err.code], ...(typeof err.extensions.limit === 'string' && { limit: err.extensions.limit }), ip: request.ip },
-          }),
-        );
-      };
-      const principal = await authenticator.verify(request.headers.authorization).catch((err: unknown) => {
-        if (err instanceof UnauthenticatedError) refused(null, err);
-        throw err;
-      });
-      await chargeSubject(rateLimiter, limits.rateLimit, principal.sub);
+      const principal = await admit(request);
       // Field and token counts before Apollo parses and validates: validation time grows
       // faster than the document, so an oversized one is refused on its text.
       try {
@@ -224,7 +260,7 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
         const sent = (request.method === 'GET' ? request.query : request.body) as unknown;
         for (const op of Array.isArray(sent) ? sent : [sent]) checkDocumentSize((op as { query?: unknown } | null)?.query);
       } catch (err) {
-        if (err instanceof ChartgraphError) refused(principal, err);
+        if (err instanceof ChartgraphError) refused(request, principal, err);
         throw err;
       }
       const explain = currentExplainCollector();
@@ -244,6 +280,7 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
           explain?.recordCacheLookup(lookup);
         },
       });
+      contexts.set(request, ctx);
       return ctx;
     },
   });
@@ -265,7 +302,7 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
   fastify.route<{ Reply: string }>({
     method: ['GET', 'POST', 'OPTIONS'],
     url: '/graphql',
-    handler: (request, reply) => {
+    handler: async (request, reply) => {
       if (graphiql?.wantsPage(request)) return graphiql.sendPage(reply);
       // The explain scope only for requests that ask, and the database notes' scope only
       // during an outage: an AsyncLocalStorage scope costs every request it covers (async
@@ -273,11 +310,25 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
       // through it, and its misses of an unreachable database its notes.
       const header = request.headers[EXPLAIN_HEADER];
       const explain = wantsExplain(typeof header === 'string' ? header : undefined, requestExtensions(request.body, request.query));
+      // During a database outage answers say so (CACHE_UNAVAILABLE): none is given from before it.
+      const key = responseCache && !explain && !services.databaseHealth.down ? await responseCacheKey(request) : undefined;
+      const kept = key ? responseCache!.get(key) : undefined;
+      if (kept) {
+        if (kept.audit) services.auditWriter.record(auditOfRepeat(kept.audit, String(request.id)));
+        metrics.responseCache('hit');
+        return reply.type(kept.contentType).send(kept.body);
+      }
       const notes = services.databaseHealth.notesForRequest();
       databaseNotes.set(request, notes);
       const handle = () => graphql.call(fastify, request, reply);
       const run = () => services.databaseHealth.runRequest(notes, () => (explain ? runWithExplainCollector(new ExplainCollector(), handle) : handle()));
-      return telemetry ? telemetry.runRequest(String(request.id), run) : run();
+      const body = await (telemetry ? telemetry.runRequest(String(request.id), run) : run());
+      const repeat = contexts.get(request)?.repeat;
+      if (key && repeat?.until && typeof body === 'string' && reply.statusCode === 200) {
+        responseCache!.set(key, { body, contentType: String(reply.getHeader('content-type') ?? 'application/json'), expiresAt: repeat.until, audit: repeat.audit });
+        metrics.responseCache('stored');
+      }
+      return body;
     },
   });
   // Fastify's own refusals (malformed JSON, body over the limit, unknown content type) in

@@ -22,6 +22,8 @@ export interface GatewayMetrics {
   upstreamCall(call: UpstreamCall): void;
   /** Feed with every search-cache lookup. */
   cacheLookup(lookup: CacheLookup): void;
+  /** Counts answers given from the response cache (`hit`) and answers kept in it (`stored`). */
+  responseCache(outcome: 'hit' | 'stored'): void;
   /** Times GraphQL requests by operation name. */
   plugin(): ApolloServerPlugin<object>;
 }
@@ -84,6 +86,12 @@ export function createMetrics(opts: MetricsOptions): GatewayMetrics {
     labelNames: ['source', 'resource_type'] as const,
     registers: [registry],
   });
+  const responseAnswers = new Counter({
+    name: 'chartgraph_response_cache_total',
+    help: 'Answers given again from the response cache (hit) and answers kept in it (stored).',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
   new Gauge({
     name: 'chartgraph_source_status',
     help: 'Last-seen health of each source: 1 for its current status, 0 for the others.',
@@ -120,6 +128,9 @@ export function createMetrics(opts: MetricsOptions): GatewayMetrics {
       const labels = { source: lookup.sourceId, resource_type: lookup.resourceType };
       if (lookup.hits > 0) cacheHits.inc(labels, lookup.hits);
       if (lookup.misses > 0) cacheMisses.inc(labels, lookup.misses);
+    },
+    responseCache(outcome) {
+      responseAnswers.inc({ outcome });
     },
     plugin() {
       return {

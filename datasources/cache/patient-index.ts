@@ -122,6 +122,15 @@ export class PatientIndex {
 
   private forget(...unifiedIds: string[]): void {
     for (const id of unifiedIds) this.linkCache?.delete(id);
+    for (const listener of this.onLinksChanged) listener();
+  }
+
+  /** Told whenever this replica changes links (a link, a merge, an undo): what was answered from them may be out of date. */
+  readonly onLinksChanged = new Set<() => void>();
+
+  private linksChanged(): void {
+    this.linkCache?.clear();
+    for (const listener of this.onLinksChanged) listener();
   }
 
   /**
@@ -162,7 +171,7 @@ export class PatientIndex {
     for (let attempt = 1; ; attempt++) {
       try {
         const outcome = await this.prisma.$transaction((tx) => mergeInTransaction(tx, a, b, request, run), { maxWait: 10_000, timeout: 20_000 });
-        this.linkCache?.clear();
+        this.linksChanged();
         this.pendingCache?.clear();
         this.mergedCache?.clear();
         return outcome;
@@ -203,7 +212,7 @@ export class PatientIndex {
       await run?.(tx, merge);
       return merge;
     }, { maxWait: 10_000, timeout: 20_000 });
-    this.linkCache?.clear();
+    this.linksChanged();
     this.mergedCache?.clear();
     return result;
   }
@@ -316,7 +325,7 @@ export class PatientIndex {
       }
       await run?.(tx, previous);
       return previous;
-    }, { maxWait: 10_000, timeout: 20_000 }).finally(() => this.linkCache?.clear());
+    }, { maxWait: 10_000, timeout: 20_000 }).finally(() => this.linksChanged());
   }
 
   /**
@@ -339,7 +348,7 @@ export class PatientIndex {
       const moved = { from: link.unifiedId, to };
       await run?.(tx, moved);
       return moved;
-    }, { maxWait: 10_000, timeout: 20_000 }).finally(() => this.linkCache?.clear());
+    }, { maxWait: 10_000, timeout: 20_000 }).finally(() => this.linksChanged());
   }
 
   /** The links of these source patients, keyed by `linkKey`; unlinked ones are absent. One query. */

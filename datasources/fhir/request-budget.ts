@@ -9,6 +9,7 @@ import { UpstreamError } from '../../errors/errors.js';
  */
 export class RequestBudget {
   private readonly timedOut = new Set<string>();
+  private attempts = 0;
   /** When the deadline passes (epoch ms): work that cannot see the signal (a SQL statement timeout) is given what is left. */
   readonly deadlineAt: number;
   private made: AbortSignal | undefined;
@@ -38,9 +39,15 @@ export class RequestBudget {
 
   /** Throws UPSTREAM_TIMEOUT (`EARLIER_TIMEOUT`) when `sourceId` already timed out in this request. */
   check(sourceId: string): void {
+    this.attempts++;
     if (this.timedOut.has(sourceId)) {
       throw new UpstreamError(sourceId, 'UPSTREAM_TIMEOUT', { timeout: 'EARLIER_TIMEOUT', reason: 'source timed out earlier in this request' });
     }
+  }
+
+  /** Upstream calls this request sent or tried to send (each passes {@link check} first). */
+  get upstreamAttempts(): number {
+    return this.attempts;
   }
 
   /** Notes an upstream failure: a source timeout makes every later call of this request to that source fail at once. */

@@ -80,26 +80,26 @@ export function auditPlugin(writer: { record(event: AuditRecord): void }): Apoll
           const anyData = !!data && Object.values(data).some((v) => v !== null);
           const denied = [...trail.groupsDenied].sort();
           const outcome = denied.length > 0 ? 'denied' : errors.length === 0 ? 'success' : anyData ? 'partial' : 'error';
-          writer.record(
-            newAuditRecord({
-              at: new Date(),
-              requestId: contextValue.requestId,
-              subject: contextValue.principal.sub,
-              role: contextValue.principal.role,
-              purposeOfUse: purposeOfUse(request.http?.headers.get(PURPOSE_OF_USE_HEADER)),
-              action: 'read',
-              patientIds: [...trail.patients].sort(),
-              fieldGroups: [...new Set([...trail.groupsAsked, ...trail.groupsRead, ...trail.groupsDenied])].sort(),
-              outcome,
-              detail: {
-                ...(operationName && { operationName }),
-                lookups: [...trail.lookups].sort(),
-                ...(trail.cohorts.length > 0 && { cohorts: trail.cohorts.map((c) => ({ criteria: plainJson(c.criteria), breakdowns: c.breakdowns })) }),
-                ...(denied.length > 0 && { deniedGroups: denied }),
-                ...(codes.length > 0 && { errorCodes: codes }),
-              },
-            }),
-          );
+          const record = newAuditRecord({
+            at: new Date(),
+            requestId: contextValue.requestId,
+            subject: contextValue.principal.sub,
+            role: contextValue.principal.role,
+            purposeOfUse: purposeOfUse(request.http?.headers.get(PURPOSE_OF_USE_HEADER)),
+            action: 'read',
+            patientIds: [...trail.patients].sort(),
+            fieldGroups: [...new Set([...trail.groupsAsked, ...trail.groupsRead, ...trail.groupsDenied])].sort(),
+            outcome,
+            detail: {
+              ...(operationName && { operationName }),
+              lookups: [...trail.lookups].sort(),
+              ...(trail.cohorts.length > 0 && { cohorts: trail.cohorts.map((c) => ({ criteria: plainJson(c.criteria), breakdowns: c.breakdowns })) }),
+              ...(denied.length > 0 && { deniedGroups: denied }),
+              ...(codes.length > 0 && { errorCodes: codes }),
+            },
+          });
+          contextValue.repeat.audit = record;
+          writer.record(record);
         },
       };
     },

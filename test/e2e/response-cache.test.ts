@@ -1,0 +1,148 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { until } from '../helpers/until.js';
+
+// The response cache as users see it: a repeat of a query answered from fresh cached copies
+// is given again without running it, to the same user only, audited per request, and only
+// for as long as the copies under it are fresh.
+
+const BY_MRN = `query($s: String!, $v: String!) { patientByIdentifier(system: $s, value: $v) { id } }`;
+const CHART = `query Chart($id: ID!) { patient(id: $id) { id name { text } conditions(first: 5) { totalCount nodes { id code { text } } } observations(first: 5) { totalCount nodes { id } } } }`;
+
+async function counter(t: TestGateway, outcome: 'hit' | 'stored'): Promise<number> {
+  const text = await (await fetch(`${t.gateway.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`chartgraph_response_cache_total{outcome="${outcome}"}`));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
+const upstreamRequests = (t: TestGateway) => t.sandbox.ehrs.reduce((n, e) => n + e.requests.count(), 0);
+
+async function patientId(t: TestGateway): Promise<string> {
+  const p = t.sandbox.truth.patients.find((x) => x.ehrs.mercy && x.ehrs.mercy.counts.Condition)!;
+  const res = await t.query(BY_MRN, { s: t.sandbox.sourcesConfig().find((s) => s.id === 'mercy')!.mrnSystem, v: p.ehrs.mercy!.mrn }, 'admin');
+  expect(res.errors).toBeUndefined();
+  return res.data.patientByIdentifier.id;
+}
+
+/** Asks until the answer is given from the response cache: the first asks fetch, and the cache writes land after their answers. */
+async function askUntilKept(t: TestGateway, id: string): Promise<void> {
+  await until('an answer given from the response cache', async () => {
+    const hits = await counter(t, 'hit');
+    const res = await t.query(CHART, { id }, 'clinician');
+    expect(res.errors).toBeUndefined();
+    return (await counter(t, 'hit')) > hits;
+  }, 10_000);
+}
+
+describe('response cache', () => {
+  let t: TestGateway;
+  let id: string;
+  beforeAll(async () => {
+    t = await startTestGateway({ sandbox: { maxPatients: 6 }, cache: { defaultTtlSeconds: 300 } });
+    id = await patientId(t);
+  });
+  afterAll(async () => t?.close());
+
+  it('gives a repeat the same answer without a source or execution, with an audit event of its own', async () => {
+    await askUntilKept(t, id);
+    const first = await t.query(CHART, { id }, 'clinician');
+    const hits = await counter(t, 'hit');
+    t.resetCounts();
+    const again = await t.query(CHART, { id }, 'clinician', { 'x-request-id': 'response-cache-hit-0001' });
+    expect(again.status).toBe(200);
+    expect(again.data).toEqual(first.data);
+    expect(await counter(t, 'hit')).toBe(hits + 1);
+    expect(upstreamRequests(t)).toBe(0);
+
+    await t.gateway.services.auditWriter.flush();
+    const events = await t.gateway.services.database.prisma.auditEvent.findMany({ where: { requestId: 'response-cache-hit-0001' } });
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ subject: 'dev-clinician', role: 'clinician', action: 'read', outcome: 'success', patientIds: [id] });
+    expect(events[0]!.detail).toMatchObject({ operationName: 'Chart', responseCache: 'hit' });
+  });
+
+  it('gives a kept answer to no other role, purpose of use or variables', async () => {
+    await askUntilKept(t, id);
+    const hits = await counter(t, 'hit');
+    expect((await t.query(CHART, { id }, 'care_coordinator')).status).toBe(200);
+    expect((await t.query(CHART, { id }, 'clinician', { 'x-purpose-of-use': 'HPAYMT' })).errors).toBeUndefined();
+    expect((await t.query(CHART, { id: `${id.slice(0, -1)}0` }, 'clinician')).status).toBe(200);
+    expect(await counter(t, 'hit')).toBe(hits);
+  });
+
+  it('keeps no answer with an error, nor one that asks a payer', async () => {
+    const stored = await counter(t, 'stored');
+    // Billing may not read conditions: FORBIDDEN on that field, every time.
+    for (let i = 0; i < 3; i++) expect((await t.query(CHART, { id }, 'billing')).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const coverage = `query($id: ID!) { patient(id: $id) { id coverage { status } } }`;
+    for (let i = 0; i < 3; i++) expect((await t.query(coverage, { id }, 'admin')).status).toBe(200);
+    expect(await counter(t, 'stored')).toBe(stored);
+  });
+
+  it('is emptied by a mutation: after an admin drops the patient\'s cached copies, the next ask goes to the sources', async () => {
+    await askUntilKept(t, id);
+    const dropped = await t.query('mutation($id: ID) { invalidateCache(patientId: $id) { searches } }', { id }, 'admin');
+    expect(dropped.errors).toBeUndefined();
+    const hits = await counter(t, 'hit');
+    t.resetCounts();
+    expect((await t.query(CHART, { id }, 'clinician')).errors).toBeUndefined();
+    expect(await counter(t, 'hit')).toBe(hits);
+    expect(upstreamRequests(t)).toBeGreaterThan(0);
+  });
+});
+
+describe('response cache and links made on this replica', () => {
+  let t: TestGateway;
+  beforeAll(async () => {
+    t = await startTestGateway({ sandbox: { maxPatients: 6 }, cache: { defaultTtlSeconds: 300 } });
+  });
+  afterAll(async () => t?.close());
+
+  it('is emptied when a look-up links records: what was answered from the links may have changed', async () => {
+    const id = await patientId(t);
+    await askUntilKept(t, id);
+    const other = t.sandbox.truth.patients.filter((x) => x.ehrs.stjude).at(-1)!;
+    const linked = await t.query(BY_MRN, { s: t.sandbox.sourcesConfig().find((s) => s.id === 'stjude')!.mrnSystem, v: other.ehrs.stjude!.mrn }, 'admin');
+    expect(linked.errors).toBeUndefined();
+    const hits = await counter(t, 'hit');
+    expect((await t.query(CHART, { id }, 'clinician')).errors).toBeUndefined();
+    expect(await counter(t, 'hit')).toBe(hits);
+  });
+});
+
+describe('response cache and the TTL of the copies under an answer', () => {
+  let t: TestGateway;
+  let id: string;
+  beforeAll(async () => {
+    t = await startTestGateway({ sandbox: { maxPatients: 6 }, cache: { defaultTtlSeconds: 300, ttlSeconds: { Condition: 2 } } });
+    id = await patientId(t);
+  });
+  afterAll(async () => t?.close());
+
+  it('keeps an answer only until the first copy under it expires', async () => {
+    await askUntilKept(t, id);
+    const hits = await counter(t, 'hit');
+    expect((await t.query(CHART, { id }, 'clinician')).errors).toBeUndefined();
+    expect(await counter(t, 'hit')).toBe(hits + 1);
+    await new Promise((r) => setTimeout(r, 2_100));
+    t.resetCounts();
+    expect((await t.query(CHART, { id }, 'clinician')).errors).toBeUndefined();
+    expect(await counter(t, 'hit')).toBe(hits + 1);
+    expect(t.sandbox.ehrs.reduce((n, e) => n + e.requests.count({ resourceType: 'Condition' }), 0)).toBeGreaterThan(0);
+  });
+});
+
+describe('response cache off', () => {
+  let t: TestGateway;
+  beforeAll(async () => {
+    t = await startTestGateway({ sandbox: { maxPatients: 4 }, cache: { defaultTtlSeconds: 300, responseMaxAgeSeconds: 0 } });
+  });
+  afterAll(async () => t?.close());
+
+  it('runs every request with `cache.responseMaxAgeSeconds: 0`', async () => {
+    const id = await patientId(t);
+    for (let i = 0; i < 4; i++) expect((await t.query(CHART, { id }, 'clinician')).errors).toBeUndefined();
+    expect(await counter(t, 'stored')).toBe(0);
+    expect(await counter(t, 'hit')).toBe(0);
+  });
+});

@@ -1,0 +1,60 @@
+import { readFileSync } from 'node:fs';
+import { buildSchema, parse } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { ResponseCache } from '../../server/response-cache.js';
+
+const schema = buildSchema(readFileSync(new URL('../../schema/schema.graphql', import.meta.url), 'utf8'));
+const cache = () => new ResponseCache(schema, 10_000, 1 << 20);
+const clinician = { sub: 'u-1', role: 'clinician' as const, scopes: ['user/*.rs'] };
+
+describe('which answers the response cache may keep', () => {
+  it.each([
+    ['a patient read by id', '{ patient(id: "x") { id name { text } conditions { nodes { id } } } }', true],
+    ['patients by ids, through a fragment', 'query { patients(ids: ["x"]) { ...P } } fragment P on Patient { id observations(first: 3) { totalCount } }', true],
+    ['coverage, from the payer', '{ patient(id: "x") { id coverage { status } } }', false],
+    ['eligibility, inside a fragment', '{ patient(id: "x") { ...E } } fragment E on Patient { eligibility { status } }', false],
+    ['a look-up by identifier (may link and merge)', '{ patientByIdentifier(system: "s", value: "v") { id } }', false],
+    ['a cohort', '{ cohort(criteria: {}) { totalCount } }', false],
+    ['the audit trail', '{ auditEvents { totalCount } }', false],
+    ['a mutation', 'mutation { invalidateCache(patientId: "x") { searches } }', false],
+  ])('%s: %s', (_what, text, expected) => {
+    expect(cache().mayKeep(parse(text))).toBe(expected);
+  });
+});
+
+describe('response cache keys', () => {
+  const ask = { query: '{ patient(id: $id) { id } }', operationName: null, variables: { id: 'a' } };
+  const key = cache().keyFor(clinician, ask);
+
+  it('differ by user, role, scopes, purpose of use, accept header, operation name and variables', () => {
+    const c = cache();
+    const others = [
+      c.keyFor({ ...clinician, sub: 'u-2' }, ask),
+      c.keyFor({ ...clinician, role: 'care_coordinator' }, ask),
+      c.keyFor({ ...clinician, scopes: ['user/Patient.rs'] }, ask),
+      c.keyFor(clinician, { ...ask, purposeOfUse: 'HPAYMT' }),
+      c.keyFor(clinician, { ...ask, accept: 'application/graphql-response+json' }),
+      c.keyFor(clinician, { ...ask, operationName: 'Other' }),
+      c.keyFor(clinician, { ...ask, variables: { id: 'b' } }),
+    ];
+    expect(new Set([key, ...others]).size).toBe(others.length + 1);
+  });
+
+  it('are the same for the same ask, whatever the order of scopes', () => {
+    expect(cache().keyFor({ ...clinician, scopes: ['b', 'a'] }, ask)).toBe(cache().keyFor({ ...clinician, scopes: ['a', 'b'] }, ask));
+  });
+
+  it('hold no patient data: a digest, not the variables', () => {
+    expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+});
+
+describe('kept answers', () => {
+  it('are not given once expired', () => {
+    const c = cache();
+    c.set('k', { body: '{}', contentType: 'application/json', expiresAt: 1_000 });
+    expect(c.get('k', 999)?.body).toBe('{}');
+    expect(c.get('k', 1_000)).toBeUndefined();
+    expect(c.size).toBe(0);
+  });
+});
