@@ -14,7 +14,7 @@ import { startGateway, type Gateway } from '../server/app.js';
 import { mintDevToken } from '../server/auth.js';
 import { formatLimitsBench, runLimitsBench } from './limits.js';
 import { runCachedThroughput } from './cached-throughput.js';
-import { helloWorld, loadRun as throughput } from './load-run.js';
+import { loadRun as throughput } from './load-run.js';
 import { runDashboardScale } from './dashboard-scale.js';
 import { formatIdentityPopulation, runIdentityPopulation } from './identity-population.js';
 import { runCohortBench } from './cohort.js';
@@ -249,22 +249,8 @@ async function main() {
     const hit = await timeIt(ITERATIONS * 5, async () => void (await warm.post(ONE, { id: warmIds[0] })));
     rows.push({ target: 'repeat one-patient query from the cache: p50 <= 10 ms', measured: `p50 ${ms(pct(hit, 50))}, p99 ${ms(pct(hit, 99))}`, baseline: `uncached p50 ${ms(pct(gwOne, 50))}`, met: pct(hit, 50) <= 10 });
 
-    // 4. Throughput of the cached one-patient query against a bare Apollo hello-world, and shield + audit cost.
-    const hello = await helloWorld();
-    const base = await throughput(hello.url, JSON.stringify({ query: '{ hello }' }), null, THROUGHPUT_SECONDS);
-    await hello.close();
+    // 4. Shield + audit cost (the cached throughput against hello-world runs below, in alternating rounds).
     const body = JSON.stringify({ query: ONE, variables: { id: warmIds[0] } });
-    const cached = await throughput(`${warm.gw.url}/graphql`, body, warm.token, THROUGHPUT_SECONDS);
-    const ratio = cached.rps / base.rps;
-    rows.push({
-      target: 'cached one-patient query throughput >= 40% of bare Apollo hello-world',
-      measured: `${cached.rps.toFixed(0)} req/s = ${(ratio * 100).toFixed(0)}% (errors ${cached.errors})`,
-      baseline: `hello-world ${base.rps.toFixed(0)} req/s`,
-      met: ratio >= 0.4 && cached.errors === 0,
-      gap:
-        'A hello-world resolves one field; this query resolves about 300 (five connections of 20 items with provenance), each through type-graphql and graphql-middleware wrappers, and writes an audit event, on PGlite in the same process. Plain object types already use GraphQL\'s default resolvers. Plan: skip graphql-middleware for fields no rule or transform needs, cache validated documents per query text, and measure with the audit and cache database on PostgreSQL, as production runs it (its CPU is then not the gateway\'s).',
-    });
-
     const bareIds = await resolveIds(bare.post, a);
     await bare.post(ONE, { id: bareIds[0] });
     await new Promise((r) => setTimeout(r, 500));
@@ -326,7 +312,7 @@ async function main() {
     rows.push({
       target: 'cached one-patient throughput >= 40% of hello-world (alternating rounds, median ratio)',
       measured: `${(tput.ratio * 100).toFixed(0)}% (errors ${tput.errors})`,
-      baseline: `bare Apollo hello-world, same host; the same answer from constants (bare Apollo): ${(tput.floorRatio * 100).toFixed(0)}%`,
+      baseline: `bare Apollo hello-world, same host; every request run (response cache off): ${(tput.executedRatio * 100).toFixed(0)}%; the same answer from constants (bare Apollo): ${(tput.floorRatio * 100).toFixed(0)}%`,
       met: tput.ratio >= 0.4 && tput.errors === 0,
     });
 
