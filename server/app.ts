@@ -166,7 +166,9 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
       limitsPlugin(config.limits),
       ...(security ? [auditPlugin(services.auditWriter)] : []),
       // After the audit plugin: a kept answer keeps the audit event it wrote.
-      ...(responseCache ? [responseCachePlugin(responseCache, () => services.databaseHealth.down)] : []),
+      ...(responseCache
+        ? [responseCachePlugin(responseCache, { databaseDown: () => services.databaseHealth.down, keptUntil: (ids) => services.index.keptUntil(ids) })]
+        : []),
     ],
   });
   await apollo.start();
@@ -237,8 +239,10 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
   const contexts = new WeakMap<object, RequestContext>();
   /** The response cache's key for a single POSTed operation, once its sender is admitted (a refusal is Apollo's to answer). */
   const responseCacheKey = async (request: FastifyRequest): Promise<string | undefined> => {
-    const body = request.body as { query?: unknown; operationName?: unknown; variables?: unknown } | null;
+    const body = request.body as { query?: unknown; operationName?: unknown; variables?: unknown; extensions?: { persistedQuery?: unknown } } | null;
     if (request.method !== 'POST' || !body || typeof body !== 'object' || Array.isArray(body) || typeof body.query !== 'string') return undefined;
+    // A persisted query's hash is Apollo's to check against the text, every time.
+    if (body.extensions?.persistedQuery !== undefined) return undefined;
     const principal = await admit(request).catch(() => undefined);
     if (!principal) return undefined;
     const purpose = request.headers[PURPOSE_OF_USE_HEADER];
@@ -318,6 +322,7 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
         metrics.responseCache('hit');
         return reply.type(kept.contentType).send(kept.body);
       }
+      const generation = responseCache?.generation ?? 0;
       const notes = services.databaseHealth.notesForRequest();
       databaseNotes.set(request, notes);
       const handle = () => graphql.call(fastify, request, reply);
@@ -325,8 +330,9 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
       const body = await (telemetry ? telemetry.runRequest(String(request.id), run) : run());
       const repeat = contexts.get(request)?.repeat;
       if (key && repeat?.until && typeof body === 'string' && reply.statusCode === 200) {
-        responseCache!.set(key, { body, contentType: String(reply.getHeader('content-type') ?? 'application/json'), expiresAt: repeat.until, audit: repeat.audit });
-        metrics.responseCache('stored');
+        const subject = contexts.get(request)!.principal.sub;
+        const answer = { subject, body, contentType: String(reply.getHeader('content-type') ?? 'application/json'), expiresAt: repeat.until, audit: repeat.audit };
+        if (responseCache!.set(key, answer, generation)) metrics.responseCache('stored');
       }
       return body;
     },

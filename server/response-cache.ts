@@ -21,6 +21,10 @@ import type { RequestContext } from '../resolvers/context.js';
 export class ResponseCache {
   private readonly entries: LRUCache<string, CachedAnswer>;
   private readonly cacheable = new WeakMap<DocumentNode, boolean>();
+  /** Bytes kept per subject: one user's many variants must not push out everyone else's answers. */
+  private readonly bySubject = new Map<string, number>();
+  private readonly maxBytesPerSubject: number;
+  private emptied = 0;
 
   constructor(
     private readonly schema: GraphQLSchema,
@@ -28,7 +32,25 @@ export class ResponseCache {
     maxBytes: number,
   ) {
     // An answer larger than a sixteenth of the whole would push out many smaller ones.
-    this.entries = new LRUCache({ maxSize: maxBytes, maxEntrySize: Math.floor(maxBytes / 16), sizeCalculation: (a) => a.body.length * 2 + 512 });
+    this.entries = new LRUCache({
+      maxSize: maxBytes,
+      maxEntrySize: Math.floor(maxBytes / 16),
+      sizeCalculation: sizeOf,
+      dispose: (answer) => {
+        const left = (this.bySubject.get(answer.subject) ?? 0) - sizeOf(answer);
+        if (left > 0) this.bySubject.set(answer.subject, left);
+        else this.bySubject.delete(answer.subject);
+      },
+    });
+    this.maxBytesPerSubject = Math.floor(maxBytes / 8);
+  }
+
+  /**
+   * Changes each time the cache is emptied. A request takes it before it runs and passes it
+   * to {@link set}: an answer read before a change, but finished after the emptying, is not kept.
+   */
+  get generation(): number {
+    return this.emptied;
   }
 
   /** The key of a request: who asks, why, how they accept answers, and what exactly. */
@@ -58,11 +80,19 @@ export class ResponseCache {
     return answer;
   }
 
-  set(key: string, answer: CachedAnswer): void {
+  /** Keeps an answer, unless the cache was emptied since `generation` or its subject has its share; says whether it did. */
+  set(key: string, answer: CachedAnswer, generation: number): boolean {
+    if (generation !== this.emptied || this.entries.has(key)) return false;
+    const used = (this.bySubject.get(answer.subject) ?? 0) + sizeOf(answer);
+    if (used > this.maxBytesPerSubject) return false;
     this.entries.set(key, answer);
+    if (!this.entries.has(key)) return false;
+    this.bySubject.set(answer.subject, used);
+    return true;
   }
 
   clear(): void {
+    this.emptied++;
     this.entries.clear();
   }
 
@@ -86,11 +116,15 @@ export class ResponseCache {
 
 /** A kept answer: the body as sent, and the audit event its first answer wrote. */
 export interface CachedAnswer {
+  /** Whose answer it is (its share of the cache is counted). */
+  subject: string;
   body: string;
   contentType: string;
   expiresAt: number;
   audit?: AuditRecord;
 }
+
+const sizeOf = (answer: CachedAnswer): number => answer.body.length * 2 + 512;
 
 const ROOT_FIELDS = new Set(['patient', 'patients', '__typename']);
 const PAYER_FIELDS = new Set(['coverage', 'eligibility']);
@@ -125,25 +159,35 @@ export function auditOfRepeat(first: AuditRecord, requestId: string): AuditRecor
 }
 
 /**
- * Apollo plugin: empties the cache after any mutation, and says on the context until when
- * this request's answer may be kept (`ctx.repeat.until`), read by the HTTP route once the
- * body is made. Must come after the audit plugin, whose event it keeps.
+ * Apollo plugin: empties the cache after a mutation that ran, and says on the context until
+ * when this request's answer may be kept (`ctx.repeat.until`), read by the HTTP route once
+ * the body is made. Must come after the audit plugin, whose event it keeps.
  */
-export function responseCachePlugin(cache: ResponseCache, databaseDown: () => boolean): ApolloServerPlugin<RequestContext> {
+export function responseCachePlugin(
+  cache: ResponseCache,
+  deps: {
+    databaseDown: () => boolean;
+    /** Until when this replica's in-memory links, merges and pending checks of these patients may be used. */
+    keptUntil: (unifiedIds: Iterable<string>) => number;
+  },
+): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart() {
       return {
         async willSendResponse({ contextValue: ctx, response, document, operation }) {
+          if (response.body.kind !== 'single') return;
+          const result = response.body.singleResult;
           if (operation?.operation === 'mutation') {
-            cache.clear();
+            // One refused before it ran changed nothing (and must not let anyone empty the cache at will).
+            if (result.data && Object.values(result.data).some((v) => v !== null)) cache.clear();
             return;
           }
-          if (!document || response.body.kind !== 'single' || !ctx?.freshness) return;
-          const result = response.body.singleResult;
-          if (result.errors?.length || ctx.partialErrors.list.length > 0 || ctx.budget.upstreamAttempts > 0 || databaseDown()) return;
+          if (!document || !ctx?.freshness) return;
+          if (result.errors?.length || ctx.partialErrors.list.length > 0 || ctx.budget.upstreamAttempts > 0 || deps.databaseDown()) return;
           if (!cache.mayKeep(document)) return;
-          const until = Math.min(ctx.freshness.freshUntil, Date.now() + cache.maxAgeMs);
-          if (until > Date.now()) ctx.repeat.until = until;
+          const now = Date.now();
+          const until = Math.min(ctx.freshness.freshUntil, now + cache.maxAgeMs, deps.keptUntil(ctx.audit.patients));
+          if (until > now) ctx.repeat.until = until;
         },
       };
     },

@@ -125,6 +125,21 @@ export class PatientIndex {
     for (const listener of this.onLinksChanged) listener();
   }
 
+  /**
+   * Until when what this replica keeps in memory about these patients (links, merged ids,
+   * pending checks) may be used, epoch ms: an answer built from it is no fresher. Infinity
+   * when nothing about them is kept.
+   */
+  keptUntil(unifiedIds: Iterable<string>, now = Date.now()): number {
+    let until = Number.POSITIVE_INFINITY;
+    for (const id of unifiedIds) {
+      for (const cache of [this.linkCache, this.mergedCache, this.pendingCache]) {
+        if (cache?.has(id)) until = Math.min(until, now + cache.getRemainingTTL(id));
+      }
+    }
+    return until;
+  }
+
   /** Told whenever this replica changes links (a link, a merge, an undo): what was answered from them may be out of date. */
   readonly onLinksChanged = new Set<() => void>();
 

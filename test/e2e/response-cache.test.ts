@@ -79,6 +79,23 @@ describe('response cache', () => {
     expect(await counter(t, 'stored')).toBe(stored);
   });
 
+  it('is not emptied by a mutation refused before it ran, and never answers a persisted query with a wrong hash', async () => {
+    await askUntilKept(t, id);
+    const refused = await t.query('mutation($id: ID) { invalidateCache(patientId: $id) { searches } }', { id }, 'clinician');
+    expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const hits = await counter(t, 'hit');
+    expect((await t.query(CHART, { id }, 'clinician')).errors).toBeUndefined();
+    expect(await counter(t, 'hit')).toBe(hits + 1);
+
+    const res = await fetch(`${t.gateway.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await t.token('clinician')}` },
+      body: JSON.stringify({ query: CHART, variables: { id }, extensions: { persistedQuery: { version: 1, sha256Hash: 'ab'.repeat(32) } } }),
+    });
+    expect(res.status).toBe(400);
+    expect(await counter(t, 'hit')).toBe(hits + 1);
+  });
+
   it('is emptied by a mutation: after an admin drops the patient\'s cached copies, the next ask goes to the sources', async () => {
     await askUntilKept(t, id);
     const dropped = await t.query('mutation($id: ID) { invalidateCache(patientId: $id) { searches } }', { id }, 'admin');
@@ -129,6 +146,42 @@ describe('response cache and the TTL of the copies under an answer', () => {
     expect((await t.query(CHART, { id }, 'clinician')).errors).toBeUndefined();
     expect(await counter(t, 'hit')).toBe(hits + 1);
     expect(t.sandbox.ehrs.reduce((n, e) => n + e.requests.count({ resourceType: 'Condition' }), 0)).toBeGreaterThan(0);
+  });
+});
+
+describe('response cache and links kept in memory', () => {
+  let t: TestGateway;
+  let id: string;
+  beforeAll(async () => {
+    t = await startTestGateway({
+      sandbox: { maxPatients: 6 },
+      config: (sources) => ({
+        server: { port: 0, logLevel: 'silent' },
+        cache: { url: 'pglite:memory:', defaultTtlSeconds: 300 },
+        identity: { linkCacheSeconds: 5 },
+        auth: { mode: 'dev' },
+        sources,
+      }),
+    });
+    id = await patientId(t);
+  });
+  afterAll(async () => t?.close());
+
+  it('keeps an answer no longer than the links it was built from: another replica\'s change shows when it would without it', async () => {
+    // This first ask reads the patient's links into memory, for 5 s from some moment between these two.
+    const before = Date.now();
+    expect((await t.query(CHART, { id }, 'clinician')).errors).toBeUndefined();
+    const after = Date.now();
+    const other = CHART.replace('query Chart', 'query ChartAgain');
+    await new Promise((r) => setTimeout(r, Math.max(0, before + 4_000 - Date.now())));
+    // A new answer (its lists cached by the first ask) from links with a second or less to live.
+    const stored = await counter(t, 'stored');
+    expect((await t.query(other, { id }, 'clinician')).errors).toBeUndefined();
+    expect(await counter(t, 'stored')).toBe(stored + 1);
+    await new Promise((r) => setTimeout(r, Math.max(0, after + 5_300 - Date.now())));
+    const hits = await counter(t, 'hit');
+    expect((await t.query(other, { id }, 'clinician')).errors).toBeUndefined();
+    expect(await counter(t, 'hit')).toBe(hits);
   });
 });
 

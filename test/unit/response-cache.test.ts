@@ -50,11 +50,32 @@ describe('response cache keys', () => {
 });
 
 describe('kept answers', () => {
+  const answer = (subject: string, body = '{}') => ({ subject, body, contentType: 'application/json', expiresAt: Date.now() + 10_000 });
+
   it('are not given once expired', () => {
     const c = cache();
-    c.set('k', { body: '{}', contentType: 'application/json', expiresAt: 1_000 });
+    expect(c.set('k', { ...answer('u-1'), expiresAt: 1_000 }, c.generation)).toBe(true);
     expect(c.get('k', 999)?.body).toBe('{}');
     expect(c.get('k', 1_000)).toBeUndefined();
     expect(c.size).toBe(0);
+  });
+
+  it('are not kept when the cache was emptied while they were made: read before a change, finished after it', () => {
+    const c = cache();
+    const before = c.generation;
+    c.clear();
+    expect(c.set('k', answer('u-1'), before)).toBe(false);
+    expect(c.get('k')).toBeUndefined();
+    expect(c.set('k', answer('u-1'), c.generation)).toBe(true);
+  });
+
+  it('of one subject take at most an eighth of the memory, and what is pushed out is given back', () => {
+    const c = cache(); // 1 MiB: 128 KiB per subject
+    const body = 'x'.repeat(10_000); // 20,512 bytes counted
+    const kept = Array.from({ length: 10 }, (_, i) => c.set(`a${i}`, answer('flooder', body), c.generation));
+    expect(kept).toEqual([true, true, true, true, true, true, false, false, false, false]);
+    expect(c.set('b0', answer('someone-else', body), c.generation)).toBe(true);
+    c.clear();
+    expect(c.set('a-again', answer('flooder', body), c.generation)).toBe(true);
   });
 });
