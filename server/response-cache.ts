@@ -12,9 +12,9 @@ import type { RequestContext } from '../resolvers/context.js';
  *
  * Only answers built entirely from fresh cached copies are kept: no upstream call, no copy
  * past its TTL, no error. An answer is kept until the first copy it was built from expires,
- * and never longer than `maxAgeMs` (the link cache's lifetime, so identity changes made by
- * another replica show as soon as they would without it). A link change on this replica, or
- * any mutation, empties it. The key holds the user, role, scopes and purpose of use with the
+ * never longer than `maxAgeMs`, and never past the in-memory links it was built from (so
+ * identity changes made by another replica show as soon as they would without it). A link
+ * change on this replica, or a mutation that ran, empties it. The key holds the user, role, scopes and purpose of use with the
  * operation and its variables, so an answer is only ever given again to the one who got it.
  * Each answer given from here writes its own audit event, as the first one did.
  */
