@@ -169,6 +169,18 @@ describe('event streams on one gateway (PGlite)', () => {
     expect(listed.data.patientEvents).toEqual({ totalCount: 1, nodes: [{ id: event!.data.patientEvents.id }] });
   });
 
+  /** Runs `wait`; when it fails, says how Mercy's polls went (so a slow machine can be told from a lost event). */
+  const withFeedState = async <T>(wait: () => Promise<T>): Promise<T> => {
+    try {
+      return await wait();
+    } catch (err) {
+      const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+      const polls = metrics.split('\n').filter((l) => (l.startsWith('chartgraph_event_polls_total') || l.startsWith('chartgraph_events_detected_total')) && l.includes('source="mercy"'));
+      (err as Error).message += `\nmercy breaker: ${gw.services.clients.get('mercy')?.breakerState}; polls:\n${polls.join('\n')}`;
+      throw err;
+    }
+  };
+
   /** Writes an admission of the Mercy-only patient to Mercy (the poller turns it into an ADMITTED event). */
   const admitSomeone = () => admit(rig);
 
@@ -244,7 +256,7 @@ describe('event streams on one gateway (PGlite)', () => {
       // And they still deliver: an event detected after the short ones ended reaches both.
       const [sseSeen, wsSeen] = [longSse.results.length, longOp.results.length];
       admitSomeone();
-      const [sseEvent, wsEvent] = [(await longSse.waitFor(sseSeen + 1, 30_000)).at(-1)!, (await longOp.waitFor(wsSeen + 1, 30_000)).at(-1)!];
+      const [sseEvent, wsEvent] = await withFeedState(async () => [(await longSse.waitFor(sseSeen + 1, 30_000)).at(-1)!, (await longOp.waitFor(wsSeen + 1, 30_000)).at(-1)!]);
       for (const r of [sseEvent, wsEvent]) {
         expect(r.errors).toBeUndefined();
         expect(r.data.patientEvents).toMatchObject({ type: 'ADMITTED', patient: { id: unifiedId } });
