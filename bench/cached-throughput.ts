@@ -252,8 +252,9 @@ export async function runCachedThroughput(opts: { seconds: number; rounds: numbe
   } finally {
     await hello.close();
     await floor.close();
-    await gw.close();
+    // It borrows gw's database: closed first, so its last audit events still go in.
     await executing.close();
+    await gw.close();
     await sandbox.close();
     await database?.drop();
     await rm(dir, { recursive: true, force: true });

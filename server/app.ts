@@ -15,7 +15,7 @@ import { startEventFeed, type RunningEventFeed } from './event-feed.js';
 import { registerEventStreams } from './event-stream.js';
 import { createGraphiql, graphiqlEnabled } from './graphiql.js';
 import { createMetrics } from './metrics.js';
-import { auditOfRepeat, ResponseCache, responseCachePlugin } from './response-cache.js';
+import { ResponseCache, responseCachePlugin, responseCacheRoute } from './response-cache.js';
 import { EXPLAIN_HEADER, ExplainCollector, currentExplainCollector, explainPlugin, runWithExplainCollector, wantsExplain } from './plugins/explain.js';
 import { auditPlugin, purposeOfUse, PURPOSE_OF_USE_HEADER } from './plugins/audit.js';
 import { createDocumentSizeCheck } from './plugins/document-size.js';
@@ -137,7 +137,8 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
   // Never longer than links are kept in memory: another replica's merge shows as soon as it would without it.
   const answerMaxAgeMs = Math.min(config.cache.responseMaxAgeSeconds, config.identity.linkCacheSeconds) * 1000;
   const responseCache = answerMaxAgeMs > 0 ? new ResponseCache(schema, answerMaxAgeMs, config.cache.responseMemoryMb * 2 ** 20) : undefined;
-  if (responseCache) services.index.onLinksChanged.add(() => responseCache.clear());
+  // Without the audit middleware an answer's patients are not known: any link change empties it.
+  if (responseCache) services.index.onLinksChanged.add((ids) => (ids && security ? responseCache.forgetPatients(ids) : responseCache.clear()));
   const apollo = new ApolloServer<RequestContext>({
     schema,
     introspection,
@@ -165,7 +166,8 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
       ...armor.plugins,
       limitsPlugin(config.limits),
       ...(security ? [auditPlugin(services.auditWriter)] : []),
-      // After the audit plugin: a kept answer keeps the audit event it wrote.
+      // Last: Apollo starts every willSendResponse hook in plugin order, and the ones above
+      // add their errors to the answer before their first await, so this one sees them.
       ...(responseCache
         ? [responseCachePlugin(responseCache, { databaseDown: () => services.databaseHealth.down, keptUntil: (ids) => services.index.keptUntil(ids) })]
         : []),
@@ -237,23 +239,9 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
     return principal;
   };
   const contexts = new WeakMap<object, RequestContext>();
-  /** The response cache's key for a single POSTed operation, once its sender is admitted (a refusal is Apollo's to answer). */
-  const responseCacheKey = async (request: FastifyRequest): Promise<string | undefined> => {
-    const body = request.body as { query?: unknown; operationName?: unknown; variables?: unknown; extensions?: { persistedQuery?: unknown } } | null;
-    if (request.method !== 'POST' || !body || typeof body !== 'object' || Array.isArray(body) || typeof body.query !== 'string') return undefined;
-    // A persisted query's hash is Apollo's to check against the text, every time.
-    if (body.extensions?.persistedQuery !== undefined) return undefined;
-    const principal = await admit(request).catch(() => undefined);
-    if (!principal) return undefined;
-    const purpose = request.headers[PURPOSE_OF_USE_HEADER];
-    return responseCache!.keyFor(principal, {
-      purposeOfUse: typeof purpose === 'string' ? purpose : undefined,
-      accept: request.headers.accept,
-      query: body.query,
-      operationName: body.operationName,
-      variables: body.variables,
-    });
-  };
+  const cacheRoute = responseCache
+    ? responseCacheRoute(responseCache, { admit, audit: security ? (r) => services.auditWriter.record(r) : undefined, counted: (o) => metrics.responseCache(o) })
+    : undefined;
   const graphql = fastifyApolloHandler(apollo, {
     context: async (request, reply) => {
       const principal = await admit(request);
@@ -315,25 +303,14 @@ export async function startGateway(config: ChartgraphConfig, opts: GatewayOption
       const header = request.headers[EXPLAIN_HEADER];
       const explain = wantsExplain(typeof header === 'string' ? header : undefined, requestExtensions(request.body, request.query));
       // During a database outage answers say so (CACHE_UNAVAILABLE): none is given from before it.
-      const key = responseCache && !explain && !services.databaseHealth.down ? await responseCacheKey(request) : undefined;
-      const kept = key ? responseCache!.get(key) : undefined;
-      if (kept) {
-        if (kept.audit) services.auditWriter.record(auditOfRepeat(kept.audit, String(request.id)));
-        metrics.responseCache('hit');
-        return reply.type(kept.contentType).send(kept.body);
-      }
-      const generation = responseCache?.generation ?? 0;
+      const lookup = cacheRoute && !explain && !services.databaseHealth.down ? await cacheRoute.lookup(request) : undefined;
+      if (lookup?.kept) return reply.type(lookup.kept.contentType).send(lookup.kept.body);
       const notes = services.databaseHealth.notesForRequest();
       databaseNotes.set(request, notes);
       const handle = () => graphql.call(fastify, request, reply);
       const run = () => services.databaseHealth.runRequest(notes, () => (explain ? runWithExplainCollector(new ExplainCollector(), handle) : handle()));
       const body = await (telemetry ? telemetry.runRequest(String(request.id), run) : run());
-      const repeat = contexts.get(request)?.repeat;
-      if (key && repeat?.until && typeof body === 'string' && reply.statusCode === 200) {
-        const subject = contexts.get(request)!.principal.sub;
-        const answer = { subject, body, contentType: String(reply.getHeader('content-type') ?? 'application/json'), expiresAt: repeat.until, audit: repeat.audit };
-        if (responseCache!.set(key, answer, generation)) metrics.responseCache('stored');
-      }
+      if (lookup) cacheRoute!.keep(lookup, contexts.get(request), body, reply);
       return body;
     },
   });

@@ -122,7 +122,7 @@ export class PatientIndex {
 
   private forget(...unifiedIds: string[]): void {
     for (const id of unifiedIds) this.linkCache?.delete(id);
-    for (const listener of this.onLinksChanged) listener();
+    for (const listener of this.onLinksChanged) listener(unifiedIds);
   }
 
   /**
@@ -140,8 +140,12 @@ export class PatientIndex {
     return until;
   }
 
-  /** Told whenever this replica changes links (a link, a merge, an undo): what was answered from them may be out of date. */
-  readonly onLinksChanged = new Set<() => void>();
+  /**
+   * Told whenever this replica changes links: with the unified ids when a patient gained
+   * links, without when a merge, an undo or a move may have changed any. What was answered
+   * from them may be out of date.
+   */
+  readonly onLinksChanged = new Set<(unifiedIds?: readonly string[]) => void>();
 
   private linksChanged(): void {
     this.linkCache?.clear();

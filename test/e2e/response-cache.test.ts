@@ -38,7 +38,7 @@ describe('response cache', () => {
   let t: TestGateway;
   let id: string;
   beforeAll(async () => {
-    t = await startTestGateway({ sandbox: { maxPatients: 6 }, cache: { defaultTtlSeconds: 300 } });
+    t = await startTestGateway({ sandbox: { maxPatients: 6 }, cache: { defaultTtlSeconds: 300, responseMaxAgeSeconds: 10 } });
     id = await patientId(t);
   });
   afterAll(async () => t?.close());
@@ -96,6 +96,16 @@ describe('response cache', () => {
     expect(await counter(t, 'hit')).toBe(hits + 1);
   });
 
+  it('runs a request whose variables nest deeper than a key can be made of, without an error', async () => {
+    const res = await fetch(`${t.gateway.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await t.token('clinician')}` },
+      body: `{"query":"{ __typename }","variables":{"a":${'['.repeat(20_000)}${']'.repeat(20_000)}}}`,
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ data: { __typename: 'Query' } });
+  });
+
   it('is emptied by a mutation: after an admin drops the patient\'s cached copies, the next ask goes to the sources', async () => {
     await askUntilKept(t, id);
     const dropped = await t.query('mutation($id: ID) { invalidateCache(patientId: $id) { searches } }', { id }, 'admin');
@@ -111,19 +121,31 @@ describe('response cache', () => {
 describe('response cache and links made on this replica', () => {
   let t: TestGateway;
   beforeAll(async () => {
-    t = await startTestGateway({ sandbox: { maxPatients: 6 }, cache: { defaultTtlSeconds: 300 } });
+    t = await startTestGateway({ sandbox: { maxPatients: 6 }, cache: { defaultTtlSeconds: 300, responseMaxAgeSeconds: 10 } });
   });
   afterAll(async () => t?.close());
 
-  it('is emptied when a look-up links records: what was answered from the links may have changed', async () => {
+  it('drops the answers about a patient whose links change here, and keeps the others', async () => {
     const id = await patientId(t);
     await askUntilKept(t, id);
+    // A look-up that links another person leaves this patient's answer alone.
     const other = t.sandbox.truth.patients.filter((x) => x.ehrs.stjude).at(-1)!;
     const linked = await t.query(BY_MRN, { s: t.sandbox.sourcesConfig().find((s) => s.id === 'stjude')!.mrnSystem, v: other.ehrs.stjude!.mrn }, 'admin');
     expect(linked.errors).toBeUndefined();
-    const hits = await counter(t, 'hit');
+    expect(linked.data.patientByIdentifier.id).not.toBe(id);
+    let hits = await counter(t, 'hit');
     expect((await t.query(CHART, { id }, 'clinician')).errors).toBeUndefined();
+    expect(await counter(t, 'hit')).toBe(hits + 1);
+    // A record joining this patient (as a look-up or the event poller links one) drops it.
+    const [record] = (await t.gateway.services.index.linksForUnified([id])).get(id)!;
+    await t.gateway.services.index.linkRecords([
+      { sourceId: record!.sourceId, sourcePatientId: record!.sourcePatientId, method: 'identifier' },
+      { sourceId: 'stjude', sourcePatientId: 'joins-later-1', method: 'identifier' },
+    ]);
+    hits = await counter(t, 'hit');
+    const after = await t.query(CHART, { id }, 'clinician');
     expect(await counter(t, 'hit')).toBe(hits);
+    expect(after.status).toBe(200);
   });
 });
 
@@ -131,7 +153,7 @@ describe('response cache and the TTL of the copies under an answer', () => {
   let t: TestGateway;
   let id: string;
   beforeAll(async () => {
-    t = await startTestGateway({ sandbox: { maxPatients: 6 }, cache: { defaultTtlSeconds: 300, ttlSeconds: { Condition: 2 } } });
+    t = await startTestGateway({ sandbox: { maxPatients: 6 }, cache: { defaultTtlSeconds: 300, ttlSeconds: { Condition: 2 }, responseMaxAgeSeconds: 10 } });
     id = await patientId(t);
   });
   afterAll(async () => t?.close());

@@ -76,7 +76,8 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
     const raw = opts.config?.(sources) ?? {
       server: { port: 0, logLevel: 'silent' },
       // Nothing served from the cache unless a test asks: every query reaches the sources.
-      cache: { url: db.url, defaultTtlSeconds: 0, staleWhileRevalidateSeconds: 0, staleIfErrorSeconds: 0, ...opts.cache },
+      // and no whole answer given again from the response cache (test/e2e/response-cache.test.ts turns it on).
+      cache: { url: db.url, defaultTtlSeconds: 0, staleWhileRevalidateSeconds: 0, staleIfErrorSeconds: 0, responseMaxAgeSeconds: 0, ...opts.cache },
       auth: { mode: 'dev' },
       ...(opts.analytics && { analytics: opts.analytics }),
       ...(opts.events && { events: opts.events }),
@@ -132,10 +133,14 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
       },
       async close() {
         let step = '';
-        await settleWithin('gateway.close()', gateway.close({ onStep: (s) => (step = s) }), () => step);
-        await settleWithin('sandbox.close()', sandbox.close());
-        await db?.dispose();
-        await rm(tmp, { recursive: true, force: true });
+        try {
+          await settleWithin('gateway.close()', gateway.close({ onStep: (s) => (step = s) }), () => step);
+        } finally {
+          await settleWithin('sandbox.close()', sandbox.close()).finally(async () => {
+            await db?.dispose();
+            await rm(tmp, { recursive: true, force: true });
+          });
+        }
       },
     };
   } catch (err) {

@@ -50,32 +50,51 @@ describe('response cache keys', () => {
 });
 
 describe('kept answers', () => {
-  const answer = (subject: string, body = '{}') => ({ subject, body, contentType: 'application/json', expiresAt: Date.now() + 10_000 });
+  const answer = (subject: string, body = '{}', ttlMs = 10_000, patientIds: string[] = []) => ({ subject, patientIds, body, contentType: 'application/json', expiresAt: Date.now() + ttlMs });
+  const body = 'x'.repeat(10_000); // 20,512 bytes counted: six fit in a subject's 128 KiB of 1 MiB
 
-  it('are not given once expired', () => {
+  it('are not given once expired', async () => {
     const c = cache();
-    expect(c.set('k', { ...answer('u-1'), expiresAt: 1_000 }, c.generation)).toBe(true);
-    expect(c.get('k', 999)?.body).toBe('{}');
-    expect(c.get('k', 1_000)).toBeUndefined();
-    expect(c.size).toBe(0);
+    expect(c.set('k', answer('u-1', '{}', 40), c.generation)).toBe(true);
+    expect(c.get('k')?.body).toBe('{}');
+    await new Promise((r) => setTimeout(r, 60));
+    expect(c.get('k')).toBeUndefined();
+    expect(c.set('late', { ...answer('u-1'), expiresAt: Date.now() - 1 }, c.generation)).toBe(false);
   });
 
-  it('are not kept when the cache was emptied while they were made: read before a change, finished after it', () => {
+  it('are not kept when answers were dropped while they were made: read before a change, finished after it', () => {
     const c = cache();
     const before = c.generation;
-    c.clear();
+    c.forgetPatients(['p-1']);
     expect(c.set('k', answer('u-1'), before)).toBe(false);
     expect(c.get('k')).toBeUndefined();
     expect(c.set('k', answer('u-1'), c.generation)).toBe(true);
   });
 
-  it('of one subject take at most an eighth of the memory, and what is pushed out is given back', () => {
-    const c = cache(); // 1 MiB: 128 KiB per subject
-    const body = 'x'.repeat(10_000); // 20,512 bytes counted
-    const kept = Array.from({ length: 10 }, (_, i) => c.set(`a${i}`, answer('flooder', body), c.generation));
-    expect(kept).toEqual([true, true, true, true, true, true, false, false, false, false]);
+  it('of one subject take at most an eighth of the memory, and what is pushed out, expires or is dropped is given back', async () => {
+    const c = cache();
+    const kept = Array.from({ length: 8 }, (_, i) => c.set(`a${i}`, answer('flooder', body), c.generation));
+    expect(kept).toEqual([true, true, true, true, true, true, false, false]);
     expect(c.set('b0', answer('someone-else', body), c.generation)).toBe(true);
-    c.clear();
-    expect(c.set('a-again', answer('flooder', body), c.generation)).toBe(true);
+    // Pushed out by everyone else's answers: the flooder's share comes back whole.
+    for (let i = 0; i < 60; i++) c.set(`other${i}`, answer(`user-${i % 20}`, body), c.generation);
+    expect(Array.from({ length: 6 }, (_, i) => c.set(`again${i}`, answer('flooder', body), c.generation))).toEqual([true, true, true, true, true, true]);
+    // Expired answers stop counting.
+    const d = cache();
+    for (let i = 0; i < 6; i++) expect(d.set(`s${i}`, answer('short', body, 30), d.generation)).toBe(true);
+    expect(d.set('s-more', answer('short', body), d.generation)).toBe(false);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(d.set('s-more', answer('short', body), d.generation)).toBe(true);
+    d.clear();
+    expect(Array.from({ length: 6 }, (_, i) => d.set(`t${i}`, answer('short', body), d.generation))).toEqual([true, true, true, true, true, true]);
+  });
+
+  it('about a patient whose links changed are dropped, others kept', () => {
+    const c = cache();
+    c.set('one', answer('u-1', '{"a":1}', 10_000, ['p-1']), c.generation);
+    c.set('both', answer('u-1', '{"a":2}', 10_000, ['p-1', 'p-2']), c.generation);
+    c.set('two', answer('u-1', '{"a":3}', 10_000, ['p-2']), c.generation);
+    c.forgetPatients(['p-1']);
+    expect([c.get('one'), c.get('both'), c.get('two')?.body]).toEqual([undefined, undefined, '{"a":3}']);
   });
 });
