@@ -153,7 +153,7 @@ describe('response cache and the TTL of the copies under an answer', () => {
   let t: TestGateway;
   let id: string;
   beforeAll(async () => {
-    t = await startTestGateway({ sandbox: { maxPatients: 6 }, cache: { defaultTtlSeconds: 300, ttlSeconds: { Condition: 2 }, responseMaxAgeSeconds: 10 } });
+    t = await startTestGateway({ sandbox: { maxPatients: 6 }, cache: { defaultTtlSeconds: 300, ttlSeconds: { Condition: 4 }, responseMaxAgeSeconds: 10 } });
     id = await patientId(t);
   });
   afterAll(async () => t?.close());
@@ -163,7 +163,7 @@ describe('response cache and the TTL of the copies under an answer', () => {
     const hits = await counter(t, 'hit');
     expect((await t.query(CHART, { id }, 'clinician')).errors).toBeUndefined();
     expect(await counter(t, 'hit')).toBe(hits + 1);
-    await new Promise((r) => setTimeout(r, 2_100));
+    await new Promise((r) => setTimeout(r, 4_100));
     t.resetCounts();
     expect((await t.query(CHART, { id }, 'clinician')).errors).toBeUndefined();
     expect(await counter(t, 'hit')).toBe(hits + 1);
