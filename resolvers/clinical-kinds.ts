@@ -49,10 +49,14 @@ export function codeKey(c: Coded): string {
 /** Day precision is what two EHRs reliably agree on for the same event. */
 const day = (d: string | null | undefined) => d?.slice(0, 10) ?? null;
 
-/** What the mapped Quantity's identity parts hold: its normalised value and unit, else the value and unit as sent. */
-function quantityParts(q: fhir.Quantity | undefined, concept: fhir.CodeableConcept | undefined): [unknown, unknown] {
-  const m = map.mapQuantity(q, concept);
-  return [m?.normalized?.value ?? m?.value, m?.normalized?.unit ?? m?.code ?? m?.unit];
+/** What a mapped Quantity's identity parts hold: its normalised value, else the value as sent (undefined for no Quantity). */
+function quantityValue(q: fhir.Quantity | undefined, concept: fhir.CodeableConcept | undefined): unknown {
+  return q && (map.normalizedQuantity(q, concept)?.value ?? q.value ?? null);
+}
+
+/** Its normalised unit, else the UCUM code or unit as sent. */
+function quantityUnit(q: fhir.Quantity | undefined, concept: fhir.CodeableConcept | undefined, normalized = q && map.normalizedQuantity(q, concept)): unknown {
+  return q && (normalized?.unit ?? q.code ?? q.unit ?? null);
 }
 
 export const KINDS = {
@@ -78,16 +82,17 @@ export const KINDS = {
     params: { code: 'code', category: 'category', since: 'date' },
     identity: (r) => {
       const o = r as fhir.Observation;
-      const [value, unit] = quantityParts(o.valueQuantity, o.code);
+      const q = o.valueQuantity;
+      const normalized = q && map.normalizedQuantity(q, o.code);
       return [
         codeKey(o.code),
         map.observationEffective(o),
         // The same result reported in two units by two sources is one item: compare normalised values where there are.
-        value,
-        unit,
+        q && (normalized?.value ?? q.value ?? null),
+        quantityUnit(q, o.code, normalized),
         codeKey(o.valueCodeableConcept),
         o.valueString ?? null,
-        (o.component ?? []).map((c) => [codeKey(c.code), quantityParts(c.valueQuantity, c.code)[0], codeKey(c.valueCodeableConcept)]),
+        (o.component ?? []).map((c) => [codeKey(c.code), quantityValue(c.valueQuantity, c.code), codeKey(c.valueCodeableConcept)]),
       ];
     },
   }),

@@ -10,7 +10,7 @@ import type {
   ObservationComponent,
   Procedure,
 } from '../schema/clinical.types.js';
-import { normalizeQuantity } from '../units/normalize-quantity.js';
+import { normalizeQuantity, type NormalizedQuantity } from '../units/normalize-quantity.js';
 import type { Address, CodeableConcept, ContactPoint, HumanName, Identifier, Period, Quantity } from '../schema/common.types.js';
 
 // Pure FHIR R4 -> schema mapping. Items come out without `id` and `provenance`; the
@@ -45,17 +45,21 @@ const LOINC = 'http://loinc.org';
  */
 export function mapQuantity(q: fhir.Quantity | undefined, concept?: fhir.CodeableConcept): Quantity | null {
   if (!q) return null;
-  const loinc = concept?.coding?.find((c) => c.system === LOINC && c.code)?.code;
-  const normalized =
-    typeof q.value === 'number' && loinc
-      ? normalizeQuantity({
-          code: loinc,
-          value: q.value,
-          ...(q.unit !== undefined && { unit: q.unit }),
-          ...(q.code !== undefined && (q.system === undefined || q.system === UCUM) && { ucumCode: q.code }),
-        })
-      : undefined;
+  const normalized = normalizedQuantity(q, concept);
   return { value: q.value ?? null, unit: q.unit ?? null, system: q.system ?? null, code: q.code ?? null, normalized: normalized ?? null };
+}
+
+/** A mapped Quantity's `normalized`: the value in the canonical UCUM unit of `concept`'s LOINC code, when there is one. */
+export function normalizedQuantity(q: fhir.Quantity, concept: fhir.CodeableConcept | undefined): NormalizedQuantity | undefined {
+  if (typeof q.value !== 'number') return undefined;
+  const loinc = concept?.coding?.find((c) => c.system === LOINC && c.code)?.code;
+  if (!loinc) return undefined;
+  return normalizeQuantity({
+    code: loinc,
+    value: q.value,
+    ...(q.unit !== undefined && { unit: q.unit }),
+    ...(q.code !== undefined && (q.system === undefined || q.system === UCUM) && { ucumCode: q.code }),
+  });
 }
 
 export function mapPeriod(p: fhir.Period | undefined): Period | null {
