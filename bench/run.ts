@@ -3,15 +3,24 @@ import 'reflect-metadata';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { pino } from 'pino';
-import { parseConfig } from '../config/load-config.js';
-import { fhirSources, type ChartgraphConfig } from '../config/config.schema.js';
-import { FhirClient } from '../datasources/fhir/fhir-client.js';
-import { searchForPatients } from '../datasources/fhir/patient-batch.js';
-import { startSandbox, type Sandbox } from '../sandbox/index.js';
 import { describeValidationBench, runValidationBench } from './validation.js';
-import { startGateway, type Gateway } from '../server/app.js';
-import { mintDevToken } from '../server/auth.js';
+import {
+  COLD_CACHE,
+  DASHBOARD,
+  DASHBOARD_PATIENTS,
+  FHIR_TYPES,
+  ONE,
+  UPSTREAM_LATENCY_MS,
+  directCalls,
+  gateway,
+  ms,
+  paired,
+  pct,
+  resolveIds,
+  sourceLinks,
+  timeIt,
+  upstreams,
+} from './added-latency-shared.js';
 import { formatLimitsBench, runLimitsBench } from './limits.js';
 import { runCachedThroughput } from './cached-throughput.js';
 import { loadRun as throughput } from './load-run.js';
@@ -29,10 +38,6 @@ const QUICK = args.includes('--quick');
 const LOAD_SECONDS = Number(args[args.indexOf('--load-seconds') + 1]) || (QUICK ? 5 : 60);
 const THROUGHPUT_SECONDS = QUICK ? 3 : 10;
 const ITERATIONS = QUICK ? 5 : 20;
-const UPSTREAM_LATENCY_MS = 20;
-const DASHBOARD_PATIENTS = 50;
-const TYPES = ['conditions', 'observations', 'medicationRequests', 'encounters', 'immunizations'] as const;
-const FHIR_TYPES = ['Condition', 'Observation', 'MedicationRequest', 'Encounter', 'Immunization'];
 
 interface Row {
   target: string;
@@ -41,117 +46,6 @@ interface Row {
   met: boolean | null;
   /** What stands between the measure and the target, and the plan, shown when it is missed. */
   gap?: string;
-}
-
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-const sortNum = (xs: number[]) => [...xs].sort((a, b) => a - b);
-const ms = (x: number) => `${x.toFixed(1)} ms`;
-
-/**
- * Gateway and floor timed in pairs, interleaved (A, B, A, B), so that a slow moment of the
- * machine lands on both; the answer is the median of the paired differences, with its spread.
- */
-async function paired(times: number, gateway: () => Promise<void>, floor: () => Promise<void>) {
-  const gw: number[] = [];
-  const fl: number[] = [];
-  for (let i = 0; i < times; i++) {
-    let t0 = performance.now();
-    await gateway();
-    gw.push(performance.now() - t0);
-    t0 = performance.now();
-    await floor();
-    fl.push(performance.now() - t0);
-  }
-  const diffs = sortNum(gw.map((g, i) => g - fl[i]!));
-  return { gw: sortNum(gw), floor: sortNum(fl), diffs, median: pct(diffs, 50), spread: `${ms(diffs[0]!)} to ${ms(diffs.at(-1)!)}` };
-}
-
-async function timeIt(times: number, fn: () => Promise<void>): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < times; i++) {
-    const t0 = performance.now();
-    await fn();
-    out.push(performance.now() - t0);
-  }
-  return sortNum(out);
-}
-
-/** Three EHRs: the sandbox's two, and a second sandbox's OR-capable EHR as "county". */
-async function upstreams(): Promise<{ a: Sandbox; b: Sandbox; sources: Record<string, unknown>[] }> {
-  const opts = { minPatients: DASHBOARD_PATIENTS, latencyMs: UPSTREAM_LATENCY_MS };
-  const a = await startSandbox(opts);
-  const b = await startSandbox(opts);
-  const county = { ...b.sourcesConfig()[0]!, id: 'county', name: 'County General' };
-  return { a, b, sources: [...a.sourcesConfig(), county] };
-}
-
-async function gateway(sources: Record<string, unknown>[], cache: Record<string, unknown>, dir: string, name: string, withoutSecurity = false) {
-  const config = parseConfig({
-    server: { port: 0, logLevel: 'silent' },
-    cache: { url: `pglite:${path.join(dir, name)}`, ...cache },
-    auth: { mode: 'dev' },
-    limits: { rateLimit: { perMinute: 10_000_000 } },
-    sources,
-  });
-  const devSecretFile = path.join(dir, 'dev-secret');
-  const gw = await startGateway(config, { logger: pino({ level: 'silent' }), port: 0, devSecretFile, withoutSecurity });
-  const token = await mintDevToken(config.auth, { role: 'clinician' }, devSecretFile);
-  const post = async (query: string, variables: Record<string, unknown>) => {
-    const res = await fetch(`${gw.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query, variables }),
-    });
-    const body = (await res.json()) as { data?: any; errors?: unknown[] };
-    if (body.errors) throw new Error(`bench query failed: ${JSON.stringify(body.errors).slice(0, 300)}`);
-    return body.data;
-  };
-  return { gw, config, token, post };
-}
-
-async function resolveIds(post: (q: string, v: Record<string, unknown>) => Promise<any>, a: Sandbox): Promise<string[]> {
-  const ids: string[] = [];
-  for (const p of a.truth.patients.slice(0, DASHBOARD_PATIENTS)) {
-    const data = await post('query($v: String!) { patientByIdentifier(system: "http://mercy.example/fhir/mrn", value: $v) { id } }', {
-      v: p.ehrs.mercy!.mrn,
-    });
-    ids.push(data.patientByIdentifier.id);
-  }
-  return ids;
-}
-
-const DASHBOARD = `query($ids: [ID!]!) { patients(ids: $ids) { id ${TYPES.map((t) => `${t}(first: 1) { totalCount }`).join(' ')} } }`;
-const ONE = `query($id: ID!) { patient(id: $id) { id name { text } ${TYPES.map((t) => `${t}(first: 20) { totalCount nodes { id } }`).join(' ')} } }`;
-
-/**
- * The latency floor: the upstream calls the gateway makes for the query, made directly and
- * all at once with the same HTTP client; no GraphQL, identity, mapping or cache. Patient
- * reads only when the query asks for demographics (the gateway makes none otherwise).
- */
-async function directCalls(config: ChartgraphConfig, links: Map<string, string[]>, withPatients: boolean): Promise<void> {
-  await Promise.all(
-    fhirSources(config).map(async (s) => {
-      const client = floorClients.get(s.id) ?? floorClients.set(s.id, new FhirClient(s)).get(s.id)!;
-      const ids = links.get(s.id) ?? [];
-      if (ids.length === 0) return;
-      const caps = await client.getCapabilities();
-      const patients: Promise<unknown>[] = !withPatients
-        ? []
-        : caps.patientOrSearch && ids.length > 1
-          ? [client.search('Patient', [['_id', ids.join(',')]])]
-          : ids.map((id) => client.read('Patient', id));
-      const searches: Promise<unknown>[] = FHIR_TYPES.map((t) => searchForPatients(client, t, ids, []));
-      await Promise.all([...patients, ...searches]);
-    }),
-  );
-}
-const floorClients = new Map<string, FhirClient>();
-
-async function sourceLinks(gw: Gateway, ids: string[]): Promise<Map<string, string[]>> {
-  const links = await gw.services.index.linksForUnified(ids);
-  const bySource = new Map<string, string[]>();
-  for (const rows of links.values()) for (const r of rows) bySource.set(r.sourceId, [...(bySource.get(r.sourceId) ?? []), r.sourcePatientId]);
-  return bySource;
 }
 
 async function main() {
@@ -177,7 +71,7 @@ async function main() {
     gap: 'The field check lexes the whole document (up to limits.maxTokens tokens) so that the error can report the count. Plan: stop at the first field over the limit and report only that the limit was passed.',
   });
   const { a, b, sources } = await upstreams();
-  const cold = await gateway(sources, { defaultTtlSeconds: 0, staleWhileRevalidateSeconds: 0, staleIfErrorSeconds: 0 }, dir, 'cold');
+  const cold = await gateway(sources, COLD_CACHE, dir, 'cold');
   // Warm runs measure execution from the cached copies: the response cache (on by default) would answer the repeats whole.
   const warm = await gateway(sources, { defaultTtlSeconds: 3600, responseMaxAgeSeconds: 0 }, dir, 'warm');
   const bare = await gateway(sources, { defaultTtlSeconds: 3600, responseMaxAgeSeconds: 0 }, dir, 'bare', true);

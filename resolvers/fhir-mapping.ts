@@ -10,7 +10,7 @@ import type {
   ObservationComponent,
   Procedure,
 } from '../schema/clinical.types.js';
-import { normalizeQuantity } from '../units/normalize-quantity.js';
+import { normalizeQuantity, type NormalizedQuantity } from '../units/normalize-quantity.js';
 import type { Address, CodeableConcept, ContactPoint, HumanName, Identifier, Period, Quantity } from '../schema/common.types.js';
 
 // Pure FHIR R4 -> schema mapping. Items come out without `id` and `provenance`; the
@@ -31,7 +31,7 @@ export function mapConcepts(list: fhir.CodeableConcept[] | undefined): CodeableC
 }
 
 /** First code of a status CodeableConcept (clinicalStatus, verificationStatus). */
-function statusCode(c: fhir.CodeableConcept | undefined): string | null {
+export function statusCode(c: fhir.CodeableConcept | undefined): string | null {
   return c?.coding?.[0]?.code ?? c?.text ?? null;
 }
 
@@ -45,17 +45,21 @@ const LOINC = 'http://loinc.org';
  */
 export function mapQuantity(q: fhir.Quantity | undefined, concept?: fhir.CodeableConcept): Quantity | null {
   if (!q) return null;
-  const loinc = concept?.coding?.find((c) => c.system === LOINC && c.code)?.code;
-  const normalized =
-    typeof q.value === 'number' && loinc
-      ? normalizeQuantity({
-          code: loinc,
-          value: q.value,
-          ...(q.unit !== undefined && { unit: q.unit }),
-          ...(q.code !== undefined && (q.system === undefined || q.system === UCUM) && { ucumCode: q.code }),
-        })
-      : undefined;
+  const normalized = normalizedQuantity(q, concept);
   return { value: q.value ?? null, unit: q.unit ?? null, system: q.system ?? null, code: q.code ?? null, normalized: normalized ?? null };
+}
+
+/** A mapped Quantity's `normalized`: the value in the canonical UCUM unit of `concept`'s LOINC code, when there is one. */
+export function normalizedQuantity(q: fhir.Quantity, concept: fhir.CodeableConcept | undefined): NormalizedQuantity | undefined {
+  if (typeof q.value !== 'number') return undefined;
+  const loinc = concept?.coding?.find((c) => c.system === LOINC && c.code)?.code;
+  if (!loinc) return undefined;
+  return normalizeQuantity({
+    code: loinc,
+    value: q.value,
+    ...(q.unit !== undefined && { unit: q.unit }),
+    ...(q.code !== undefined && (q.system === undefined || q.system === UCUM) && { ucumCode: q.code }),
+  });
 }
 
 export function mapPeriod(p: fhir.Period | undefined): Period | null {
@@ -81,14 +85,25 @@ export function mapContactPoint(c: fhir.ContactPoint): ContactPoint {
   return { system: c.system ?? null, value: c.value ?? null, use: c.use ?? null };
 }
 
+// What a mapped item's date and identity fields hold, read straight from the source
+// resource: the mapping below uses them, and so do `date` and `identity` in
+// clinical-kinds.ts, which run on every fetched resource (the full mapping runs only for
+// the items a page serves).
+export const conditionOnset = (r: fhir.Condition) => r.onsetDateTime ?? r.onsetPeriod?.start ?? null;
+export const conditionAbatement = (r: fhir.Condition) => r.abatementDateTime ?? r.abatementPeriod?.start ?? null;
+export const observationEffective = (r: fhir.Observation) => r.effectiveDateTime ?? r.effectivePeriod?.start ?? r.effectiveInstant ?? null;
+export const reportEffective = (r: fhir.DiagnosticReport) => r.effectiveDateTime ?? r.effectivePeriod?.start ?? null;
+export const procedurePerformed = (r: fhir.Procedure): Period | null =>
+  r.performedPeriod ? mapPeriod(r.performedPeriod) : r.performedDateTime ? { start: r.performedDateTime, end: r.performedDateTime } : null;
+
 export function mapCondition(r: fhir.Condition): Unprovenanced<Condition> {
   return {
     code: mapConcept(r.code),
     clinicalStatus: statusCode(r.clinicalStatus),
     verificationStatus: statusCode(r.verificationStatus),
     category: mapConcepts(r.category),
-    onset: r.onsetDateTime ?? r.onsetPeriod?.start ?? null,
-    abatement: r.abatementDateTime ?? r.abatementPeriod?.start ?? null,
+    onset: conditionOnset(r),
+    abatement: conditionAbatement(r),
     recordedDate: r.recordedDate ?? null,
   };
 }
@@ -107,7 +122,7 @@ export function mapObservation(r: fhir.Observation): Unprovenanced<Observation> 
     status: r.status ?? null,
     code: mapConcept(r.code),
     category: mapConcepts(r.category),
-    effective: r.effectiveDateTime ?? r.effectivePeriod?.start ?? r.effectiveInstant ?? null,
+    effective: observationEffective(r),
     issued: r.issued ?? null,
     valueQuantity: mapQuantity(r.valueQuantity, r.code),
     valueCodeableConcept: mapConcept(r.valueCodeableConcept),
@@ -157,11 +172,7 @@ export function mapProcedure(r: fhir.Procedure): Unprovenanced<Procedure> {
   return {
     status: r.status ?? null,
     code: mapConcept(r.code),
-    performed: r.performedPeriod
-      ? mapPeriod(r.performedPeriod)
-      : r.performedDateTime
-        ? { start: r.performedDateTime, end: r.performedDateTime }
-        : null,
+    performed: procedurePerformed(r),
     reasonCode: mapConcepts(r.reasonCode),
   };
 }
@@ -182,7 +193,7 @@ export function mapDiagnosticReport(r: fhir.DiagnosticReport): Unprovenanced<Dia
     status: r.status ?? null,
     code: mapConcept(r.code),
     category: mapConcepts(r.category),
-    effective: r.effectiveDateTime ?? r.effectivePeriod?.start ?? null,
+    effective: reportEffective(r),
     issued: r.issued ?? null,
     resultCount: r.result?.length ?? 0,
     conclusion: r.conclusion ?? null,

@@ -45,43 +45,62 @@ export function pageWindow(args: PageArgs, max = MAX_PAGE_SIZE): { start: number
   return { start: args.after ? decodeCursor(args.after) + 1 : 0, first };
 }
 
+/** What {@link paginate} cuts pages from: an array, or a list that orders and maps only the items a page takes. */
+export interface PagedList<T> {
+  readonly length: number;
+  slice(start: number, end: number): T[];
+}
+
 /**
  * A page whose cursors are encoded only when asked for: most clients read `nodes` and
  * `totalCount`, and an edge object and a base64 cursor per item were a good part of the
- * allocation of a cached query.
+ * allocation of a cached query. The nodes themselves may be taken only when asked for
+ * (a dashboard reading `totalCount` alone takes none).
  */
 class PageConnection<T> implements ConnectionShape<T> {
   private edgeList: { cursor: string; node: T }[] | undefined;
+  private nodeList: T[] | undefined;
 
   constructor(
-    readonly nodes: T[],
+    private readonly page: T[] | (() => T[]),
     private readonly start: number,
     readonly totalCount: number,
+    /** How many nodes the page holds. */
+    private readonly size: number,
   ) {}
+
+  get nodes(): T[] {
+    return (this.nodeList ??= typeof this.page === 'function' ? this.page() : this.page);
+  }
 
   get edges(): { cursor: string; node: T }[] {
     return (this.edgeList ??= this.nodes.map((node, i) => ({ cursor: encodeCursor(this.start + i), node })));
   }
 
   get pageInfo(): PageInfo {
-    const { start, nodes, totalCount } = this;
+    const { start, size, totalCount } = this;
     return {
-      hasNextPage: start + nodes.length < totalCount,
+      hasNextPage: start + size < totalCount,
       hasPreviousPage: start > 0,
-      startCursor: nodes.length > 0 ? encodeCursor(start) : null,
-      endCursor: nodes.length > 0 ? encodeCursor(start + nodes.length - 1) : null,
+      startCursor: size > 0 ? encodeCursor(start) : null,
+      endCursor: size > 0 ? encodeCursor(start + size - 1) : null,
     };
   }
 }
 
 /** A Relay connection over one page of nodes that starts at `start` in a list of `total`. */
 export function connectionFrom<T>(page: readonly T[], start: number, total: number): ConnectionShape<T> {
-  return new PageConnection([...page], start, total);
+  return new PageConnection([...page], start, total, page.length);
 }
 
-/** Cuts one Relay page out of a complete, ordered list. Cursors are positions in that list. */
-export function paginate<T>(items: readonly T[], args: PageArgs): ConnectionShape<T> {
+/**
+ * Cuts one Relay page out of a complete, ordered list. Cursors are positions in that list.
+ * The page is taken from the list only when its nodes or edges are read.
+ */
+export function paginate<T>(items: PagedList<T>, args: PageArgs): ConnectionShape<T> {
   const { start, first } = pageWindow(args);
+  const total = items.length;
+  const size = Math.max(0, Math.min(start + first, total) - start);
   // The slice is already this page's own array.
-  return new PageConnection(items.slice(start, start + first), start, items.length);
+  return new PageConnection(() => items.slice(start, start + first), start, total, size);
 }
