@@ -27,11 +27,13 @@ let admissions = 0;
 
 /**
  * Writes an admission of the Mercy-only patient to Mercy (the poller turns it into an ADMITTED
- * event). Each starts in a minute of its own: event ids are by the minute, so two admissions in
- * one minute would be one event.
+ * event). Each starts in an hour of its own, a day back: event ids are by the minute, so two
+ * admissions in one minute would be one event. (Minutes back by the count were not enough: on
+ * a loaded machine the next admission came a minute later, into the minute of an admission
+ * written "now" by an earlier test.)
  */
 function admit(rig: EventRig): void {
-  const start = new Date(Date.now() - 60_000 * ++admissions);
+  const start = new Date(Date.now() - 86_400_000 - 3_600_000 * ++admissions);
   const patient = rig.sandbox.truth.patients.find((t) => t.ehrs.mercy && !t.ehrs.stjude)!;
   rig.sandbox.ehr('mercy').write({
     resourceType: 'Encounter',
